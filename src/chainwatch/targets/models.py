@@ -1,0 +1,202 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from chainwatch.chains.models import ChainNode, Sector, validate_unit
+from chainwatch.core.models import BaseModel
+from chainwatch.geo.models import Department, Region
+from chainwatch.policy.models import Clause, PolicyDocument
+
+
+class Comparator(models.TextChoices):
+    GE = ">=", _("不低于（≥）")
+    GT = ">", _("超过（>）")
+    APPROX = "~", _("左右（≈）")
+    LE = "<=", _("不超过（≤）")
+    EQ = "=", _("达到（=）")
+
+
+class Indicator(BaseModel):
+    class Kind(models.TextChoices):
+        STOCK = "stock", _("存量")
+        FLOW = "flow", _("流量")
+        RATE = "rate", _("比率")
+        COUNT = "count", _("计数")
+
+    class Aggregation(models.TextChoices):
+        SUM = "sum", _("求和")
+        MEAN = "mean", _("平均")
+        WEIGHTED = "weighted", _("加权平均")
+        NONE = "none", _("不汇总")
+
+    class Direction(models.TextChoices):
+        INCREASE = "increase", _("越大越好")
+        DECREASE = "decrease", _("越小越好")
+        NEUTRAL = "neutral", _("中性")
+
+    class Cycle(models.TextChoices):
+        ANNUAL = "annual", _("年报")
+        QUARTERLY = "quarterly", _("季报")
+        MONTHLY = "monthly", _("月报")
+
+    code = models.CharField(_("代码"), max_length=60, unique=True)
+    name_zh = models.CharField(_("名称"), max_length=150)
+    name_en = models.CharField(_("英文名称"), max_length=200, blank=True)
+    unit = models.CharField(_("单位"), max_length=32, blank=True, validators=[validate_unit])
+    kind = models.CharField(_("类型"), max_length=8, choices=Kind.choices)
+    aggregation = models.CharField(_("汇总方式"), max_length=10, choices=Aggregation.choices)
+    weight_indicator = models.ForeignKey(
+        "self", verbose_name=_("权重指标"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    direction = models.CharField(_("方向"), max_length=10, choices=Direction.choices)
+    cycle = models.CharField(_("报送周期"), max_length=10, choices=Cycle.choices, default=Cycle.ANNUAL)
+    definition = models.TextField(_("统计口径"), blank=True)
+
+    class Meta:
+        verbose_name = _("指标")
+        verbose_name_plural = _("指标")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name_zh}（{self.code}）"
+
+
+class Target(BaseModel):
+    """A quantified commitment: indicator × region (× sector or chain node) × year, with its clause."""
+
+    class Trajectory(models.TextChoices):
+        LINEAR = "linear", _("线性")
+        COMPOUND = "compound", _("复合增长")
+
+    class Review(models.TextChoices):
+        ACCEPTED = "accepted", _("已采纳")
+        PROPOSED = "proposed", _("待审核")
+        REJECTED = "rejected", _("已驳回")
+
+    key = models.CharField(_("键"), max_length=80, null=True, blank=True)
+    indicator = models.ForeignKey(Indicator, verbose_name=_("指标"), on_delete=models.PROTECT, related_name="targets")
+    indicator_text = models.CharField(_("指标原文"), max_length=150, blank=True)
+    region = models.ForeignKey(Region, verbose_name=_("地区"), on_delete=models.PROTECT, related_name="targets")
+    subject = models.CharField(_("主体"), max_length=100, blank=True)
+    sector = models.ForeignKey(Sector, verbose_name=_("集群/产业"), null=True, blank=True, on_delete=models.PROTECT, related_name="targets")
+    chain_node = models.ForeignKey(ChainNode, verbose_name=_("产业链环节"), null=True, blank=True, on_delete=models.PROTECT, related_name="targets")
+    year = models.PositiveSmallIntegerField(_("目标年"), null=True, blank=True)
+    value = models.DecimalField(_("目标值"), max_digits=24, decimal_places=6)
+    value_max = models.DecimalField(_("目标值上限"), max_digits=24, decimal_places=6, null=True, blank=True)
+    unit = models.CharField(_("单位"), max_length=32, validators=[validate_unit])
+    comparator = models.CharField(_("比较"), max_length=2, choices=Comparator.choices, default=Comparator.EQ)
+    tolerance = models.DecimalField(_("“左右”容差"), max_digits=6, decimal_places=4, default=0.05)
+    change_kind = models.CharField(_("变化方向"), max_length=8, blank=True, choices=[("decrease", _("下降")), ("increase", _("提高"))])
+    change_base_year = models.PositiveSmallIntegerField(_("比较基年"), null=True, blank=True)
+    change_percent = models.DecimalField(_("变化幅度%"), max_digits=8, decimal_places=3, null=True, blank=True)
+    count_threshold = models.DecimalField(_("计数门槛"), max_digits=24, decimal_places=6, null=True, blank=True)
+    count_threshold_unit = models.CharField(_("门槛单位"), max_length=32, blank=True)
+    qualifier = models.CharField(_("口径限定"), max_length=100, blank=True)
+    trajectory = models.CharField(_("路径"), max_length=10, choices=Trajectory.choices, default=Trajectory.LINEAR)
+    baseline_value = models.DecimalField(_("基期值"), max_digits=24, decimal_places=6, null=True, blank=True)
+    baseline_year = models.PositiveSmallIntegerField(_("基期年"), null=True, blank=True)
+    document = models.ForeignKey(PolicyDocument, verbose_name=_("政策文件"), null=True, blank=True, on_delete=models.PROTECT, related_name="targets")
+    clause = models.ForeignKey(Clause, verbose_name=_("条款"), null=True, blank=True, on_delete=models.SET_NULL, related_name="targets")
+    span = models.TextField(_("原文"), blank=True)
+    span_start = models.PositiveIntegerField(_("原文起始"), null=True, blank=True)
+    span_end = models.PositiveIntegerField(_("原文结束"), null=True, blank=True)
+    owner = models.ForeignKey(Department, verbose_name=_("责任部门"), null=True, blank=True, on_delete=models.SET_NULL, related_name="targets")
+    owner_text = models.CharField(_("责任部门（原文）"), max_length=200, blank=True)
+    parent = models.ForeignKey("self", verbose_name=_("分解自"), null=True, blank=True, on_delete=models.SET_NULL, related_name="allocations")
+    restates = models.ForeignKey("self", verbose_name=_("重述"), null=True, blank=True, on_delete=models.SET_NULL, related_name="restatements")
+    review = models.CharField(_("审核"), max_length=10, choices=Review.choices, default=Review.ACCEPTED, db_index=True)
+    note = models.TextField(_("备注"), blank=True)
+
+    class Meta:
+        verbose_name = _("目标")
+        verbose_name_plural = _("目标")
+        ordering = ["region__path", "indicator__code", "year"]
+        constraints = [
+            models.UniqueConstraint(fields=["key"], condition=Q(key__isnull=False), name="target_key_unique"),
+        ]
+        indexes = [models.Index(fields=["indicator", "region", "year"])]
+
+    def __str__(self) -> str:
+        return f"{self.indicator_text or self.indicator.name_zh} {self.year} {self.comparator}{self.value:g}{self.unit}"
+
+    @property
+    def sector_or_node(self):
+        return self.sector or self.chain_node
+
+    @property
+    def change(self) -> dict | None:
+        if not self.change_kind:
+            return None
+        return {"kind": self.change_kind, "base_year": self.change_base_year, "percent": float(self.change_percent)}
+
+    @property
+    def count_of(self) -> dict | None:
+        if self.count_threshold is None:
+            return None
+        return {"threshold": float(self.count_threshold), "threshold_unit": self.count_threshold_unit, "count": float(self.value)}
+
+
+def series_key(indicator_id: int, region_id: int, sector_id: int | None, chain_node_id: int | None) -> str:
+    """One string naming a data series (DHIS2's data element × org unit × category)."""
+    return f"{indicator_id}:{region_id}:{sector_id or ''}:{chain_node_id or ''}"
+
+
+class Observation(BaseModel):
+    """A reported or published value of a series for one period, with who stated it."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        SUBMITTED = "submitted", _("已提交")
+        RETURNED = "returned", _("已退回")
+        APPROVED = "approved", _("已审核")
+
+    class PeriodType(models.TextChoices):
+        YEAR = "year", _("年")
+        QUARTER = "quarter", _("季")
+        MONTH = "month", _("月")
+
+    key = models.CharField(_("键"), max_length=80, null=True, blank=True)
+    indicator = models.ForeignKey(Indicator, verbose_name=_("指标"), on_delete=models.PROTECT, related_name="observations")
+    indicator_text = models.CharField(_("指标原文"), max_length=150, blank=True)
+    region = models.ForeignKey(Region, verbose_name=_("地区"), on_delete=models.PROTECT, related_name="observations")
+    sector = models.ForeignKey(Sector, verbose_name=_("集群/产业"), null=True, blank=True, on_delete=models.PROTECT)
+    chain_node = models.ForeignKey(ChainNode, verbose_name=_("产业链环节"), null=True, blank=True, on_delete=models.PROTECT)
+    series = models.CharField(_("序列"), max_length=64, editable=False)
+    period = models.CharField(_("期间"), max_length=10)
+    period_type = models.CharField(_("期间类型"), max_length=8, choices=PeriodType.choices)
+    period_start = models.DateField(_("期间开始"))
+    period_end = models.DateField(_("期间结束"), db_index=True)
+    value = models.DecimalField(_("数值"), max_digits=24, decimal_places=6)
+    unit = models.CharField(_("单位"), max_length=32, validators=[validate_unit])
+    qualifier = models.CharField(_("口径限定"), max_length=100, blank=True)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("填报人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reporter_text = models.CharField(_("填报单位/来源方"), max_length=200, blank=True)
+    source = models.CharField(_("来源"), max_length=300, blank=True)
+    document = models.ForeignKey(PolicyDocument, verbose_name=_("政策文件"), null=True, blank=True, on_delete=models.PROTECT, related_name="observations")
+    clause = models.ForeignKey(Clause, verbose_name=_("条款"), null=True, blank=True, on_delete=models.SET_NULL)
+    span = models.TextField(_("原文"), blank=True)
+    span_start = models.PositiveIntegerField(_("原文起始"), null=True, blank=True)
+    span_end = models.PositiveIntegerField(_("原文结束"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    is_current = models.BooleanField(_("当前版本"), default=True)
+
+    class Meta:
+        verbose_name = _("观测值")
+        verbose_name_plural = _("观测值")
+        ordering = ["series", "period_end"]
+        constraints = [
+            models.UniqueConstraint(fields=["key"], condition=Q(key__isnull=False), name="observation_key_unique"),
+            models.UniqueConstraint(
+                fields=["series", "period"], condition=Q(is_current=True), name="observation_current_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["series", "period_end"]), models.Index(fields=["region", "indicator"])]
+
+    def __str__(self) -> str:
+        return f"{self.indicator_text or self.indicator_id} {self.period} {self.value:g}{self.unit}"
+
+    def save(self, *args, **kwargs):
+        self.series = series_key(self.indicator_id, self.region_id, self.sector_id, self.chain_node_id)
+        super().save(*args, **kwargs)
