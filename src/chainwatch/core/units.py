@@ -69,6 +69,7 @@ _BASE_UNITS: dict[str, str] = {
     "%": "percent",
     "％": "percent",
     "‰": "permille",
+    "倍": "dimensionless",
 }
 _COUNT_WORDS = "个户家条处台辆座项套名件人所批次"
 for _word in _COUNT_WORDS:

@@ -174,16 +174,19 @@ _GENERIC_TERMS: tuple[tuple[str, str], ...] = (
 )
 
 # Ethnic groups named in autonomous-area names; longest first so 土家 wins over 土.
+# fmt: off
 _ETHNIC_GROUPS = sorted(
-    (
-        "蒙古 回 藏 维吾尔 苗 彝 壮 布依 朝鲜 满 侗 瑶 白 土家 哈尼 哈萨克 傣 黎 傈僳 佤 畲 "
-        "高山 拉祜 水 东乡 纳西 景颇 柯尔克孜 土 达斡尔 仫佬 羌 布朗 撒拉 毛南 仡佬 锡伯 阿昌 "
-        "普米 塔吉克 怒 乌孜别克 俄罗斯 鄂温克 德昂 保安 裕固 京 塔塔尔 独龙 鄂伦春 赫哲 门巴 "
-        "珞巴 基诺 各"
-    ).split(),
+    [
+        "蒙古", "回", "藏", "维吾尔", "苗", "彝", "壮", "布依", "朝鲜", "满", "侗", "瑶", "白",
+        "土家", "哈尼", "哈萨克", "傣", "黎", "傈僳", "佤", "畲", "高山", "拉祜", "水", "东乡",
+        "纳西", "景颇", "柯尔克孜", "土", "达斡尔", "仫佬", "羌", "布朗", "撒拉", "毛南", "仡佬",
+        "锡伯", "阿昌", "普米", "塔吉克", "怒", "乌孜别克", "俄罗斯", "鄂温克", "德昂", "保安",
+        "裕固", "京", "塔塔尔", "独龙", "鄂伦春", "赫哲", "门巴", "珞巴", "基诺", "各",
+    ],
     key=len,
     reverse=True,
 )
+# fmt: on
 
 _SYLLABLE_NEEDS_APOSTROPHE = re.compile(r"^[aoe]")
 
@@ -205,7 +208,7 @@ _PLACE_CHARACTER_READINGS: dict[str, str] = {"都": "du"}
 
 def _syllables(name_zh: str) -> list[str]:
     """One pinyin syllable per character, read with the whole name as context."""
-    syllables = lazy_pinyin(name_zh, style=Style.NORMAL, v_to_u=True, errors=lambda chars: list(chars))
+    syllables = lazy_pinyin(name_zh, style=Style.NORMAL, v_to_u=True, errors=list)
     for index, character in enumerate(name_zh):
         if character in _PLACE_CHARACTER_READINGS:
             syllables[index] = _PLACE_CHARACTER_READINGS[character]
@@ -228,7 +231,7 @@ def _join(syllables: list[str]) -> str:
 def pinyin_name(name_zh: str) -> str:
     """Romanise a division name as specific name + ethnic groups + generic term.
 
-    克什克腾旗 -> "Kexiketeng Qi", 黔西南布依族苗族自治州 -> "Qianxinan Buyizu Miaozu Zizhizhou".
+    克什克腾旗 -> "Keshiketeng Qi", 黔西南布依族苗族自治州 -> "Qianxinan Buyizu Miaozu Zizhizhou".
     A one-character specific name is written together with its generic term (城区 -> "Chengqu").
     Best-effort machine pinyin: polyphonic characters outside ``_PLACE_READINGS`` may be misread.
     """
@@ -273,11 +276,17 @@ def data_metadata() -> dict:
 
 @lru_cache(maxsize=1)
 def _all_divisions() -> tuple[Division, ...]:
-    country = Division(COUNTRY_CODE, "中华人民共和国", english_name(COUNTRY_CODE, "中华人民共和国"),
-                       "country", None)
+    country = Division(
+        COUNTRY_CODE,
+        "中华人民共和国",
+        english_name(COUNTRY_CODE, "中华人民共和国"),
+        "country",
+        None,
+    )
     package_rows = [row for row in load_divisions() if row.level in _PACKAGE_LEVELS]
-    taiwan = Division("710000", "台湾省", english_name("710000", "台湾省"), "province",
-                      COUNTRY_CODE)
+    taiwan = Division(
+        "710000", "台湾省", english_name("710000", "台湾省"), "province", COUNTRY_CODE
+    )
 
     divisions = [country]
     for package_level in (1, 2, 3):

@@ -1,0 +1,58 @@
+"""Rows out of the CLI as an aligned table, JSON lines or CSV."""
+
+from __future__ import annotations
+
+import csv
+import json
+import unicodedata
+from collections.abc import Iterable, Sequence
+from typing import TextIO
+
+FORMATS = ("table", "jsonl", "csv")
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def write_rows(rows: Iterable[dict], fields: Sequence[str], fmt: str, stream: TextIO, *, table_fields: Sequence[str] | None = None) -> int:
+    count = 0
+    if fmt == "jsonl":
+        for row in rows:
+            stream.write(json.dumps(row, ensure_ascii=False) + "\n")
+            count += 1
+        return count
+    if fmt == "csv":
+        writer = csv.DictWriter(stream, fieldnames=list(fields), extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _cell(row.get(k)) for k in fields})
+            count += 1
+        return count
+    columns = list(table_fields or fields)
+    cells = [[_cell(row.get(k)) for k in columns] for row in rows]
+    widths = [max([_width(c)] + [_width(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    widths = [min(w, 48) for w in widths]
+
+    def fit(text: str, width: int) -> str:
+        out, used = "", 0
+        for ch in text:
+            w = _width(ch)
+            if used + w > width:
+                return out[:-1] + "…" if out else ""
+            out += ch
+            used += w
+        return out + " " * (width - used)
+
+    stream.write("  ".join(fit(c, w) for c, w in zip(columns, widths, strict=True)).rstrip() + "\n")
+    for row in cells:
+        stream.write("  ".join(fit(c, w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
+    return len(cells)
