@@ -5,6 +5,7 @@ Mongolia 2025 targets (seed 000_42f07bc3c0448613.txt), in tonnes, then divided b
 万吨/年 the nodes are measured in.
 """
 
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -147,7 +148,9 @@ def test_gaps_rank_missing_then_short_then_extension(im_2025):
     assert "核实产能" in by_node["LI.CARBONATE"].reason
     assert by_node["LI.IRON_PHOSPHATE"].kind == "missing"
     assert by_node["LI.CONCENTRATE"].kind == "short"
-    assert by_node["LI.CONCENTRATE"].score == approx(1 - 50_000 / (127_400 + 31_900 * 0.135 * 0.243))
+    assert by_node["LI.CONCENTRATE"].score == approx(
+        1 - 50_000 / (127_400 + 31_900 * 0.135 * 0.243)
+    )
     assert by_node["LI.PACK"].kind == "extend"  # cells present, no pack plant, no enterprise
     assert by_node["LI.HYDROXIDE"].kind == "extend"  # concentrate present
     assert "LI.CATHODE_LFP" not in by_node and "LI.ELECTROLYTE" not in by_node
@@ -214,8 +217,11 @@ def test_national_reference_says_so(lithium):
     results = {
         r.node: r
         for r in balance(
-            lithium, IM_2025, mix={"LFP": 0.7, "NCM811": 0.3},
-            reference="national", national={"LI.CELL": 1170},
+            lithium,
+            IM_2025,
+            mix={"LFP": 0.7, "NCM811": 0.3},
+            reference="national",
+            national={"LI.CELL": 1170},
         )
     }
     lfp = results["LI.CATHODE_LFP"]
@@ -235,8 +241,7 @@ def test_national_reference_says_so(lithium):
 
 def test_null_coefficient_cannot_be_balanced(lithium):
     results = {
-        r.node: r
-        for r in balance(lithium, {"LI.CELL": 10, "LI.CATHODE_LMO": 1}, mix={"LMO": 1.0})
+        r.node: r for r in balance(lithium, {"LI.CELL": 10, "LI.CATHODE_LMO": 1}, mix={"LMO": 1.0})
     }
     lmo = results["LI.CATHODE_LMO"]
     assert lmo.verdict == "unknown"
@@ -258,7 +263,7 @@ def test_known_part_still_shows_a_shortfall(lithium):
     assert "至少" in anode.reason
 
 
-def test_rare_earth_placeholders(tmp_path):
+def test_rare_earth_placeholders():
     rare_earth = load_template(CHAINS / "rare_earth.yaml")
     results = {
         r.node: r for r in balance(rare_earth, {"RE.MAGNET": 1, "RE.APP_MOTOR": 100}, mix={})
@@ -292,7 +297,7 @@ def test_cycle_is_named():
     cycle = str(info.value).split(": ", 1)[1].split(" → ")
     assert cycle[0] == cycle[-1] and set(cycle) == {"X.A", "X.B", "X.C"}
     edges = {("X.A", "X.B"), ("X.B", "X.C"), ("X.C", "X.A")}
-    assert all(pair in edges for pair in zip(cycle, cycle[1:]))
+    assert all(pair in edges for pair in pairwise(cycle))
 
 
 def test_coefficient_unit_must_fit_the_edge():

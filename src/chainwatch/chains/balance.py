@@ -209,53 +209,61 @@ def template_from_mapping(data: Mapping[str, Any], *, origin: str = "<mapping>")
     nodes = []
     for i, entry in enumerate(data.get("nodes") or []):
         where = f"{origin}: nodes[{i}]"
-        nodes.append(Node(
-            code=_require(entry, "code", where),
-            name=_require(entry, "name_zh", where),
-            unit=_require(entry, "unit", where),
-            stage=_require(entry, "stage", where),
-            name_en=entry.get("name_en", ""),
-            order=int(entry.get("order", 0)),
-            qualifier=entry.get("qualifier"),
-        ))
+        nodes.append(
+            Node(
+                code=_require(entry, "code", where),
+                name=_require(entry, "name_zh", where),
+                unit=_require(entry, "unit", where),
+                stage=_require(entry, "stage", where),
+                name_en=entry.get("name_en", ""),
+                order=int(entry.get("order", 0)),
+                qualifier=entry.get("qualifier"),
+            )
+        )
     edges = []
     for i, entry in enumerate(data.get("edges") or []):
         where = f"{origin}: edges[{i}]"
-        edges.append(Edge(
-            src=_require(entry, "from", where),
-            dst=_require(entry, "to", where),
-            chemistry=entry.get("chemistry") or None,
-            central=_float_or_none(entry.get("central"), f"{where}.central"),
-            low=_float_or_none(entry.get("low"), f"{where}.low"),
-            high=_float_or_none(entry.get("high"), f"{where}.high"),
-            unit=entry.get("unit") or None,
-            source=entry.get("source", ""),
-            confidence=entry.get("confidence", "D"),
-            kind=entry.get("kind", "input"),
-        ))
+        edges.append(
+            Edge(
+                src=_require(entry, "from", where),
+                dst=_require(entry, "to", where),
+                chemistry=entry.get("chemistry") or None,
+                central=_float_or_none(entry.get("central"), f"{where}.central"),
+                low=_float_or_none(entry.get("low"), f"{where}.low"),
+                high=_float_or_none(entry.get("high"), f"{where}.high"),
+                unit=entry.get("unit") or None,
+                source=entry.get("source", ""),
+                confidence=entry.get("confidence", "D"),
+                kind=entry.get("kind", "input"),
+            )
+        )
     conversions = []
     for i, entry in enumerate(data.get("conversions") or []):
         where = f"{origin}: conversions[{i}]"
-        conversions.append(Conversion(
-            key=_require(entry, "key", where),
-            value=_float_or_none(_require(entry, "value", where), f"{where}.value"),
-            unit=_require(entry, "unit", where),
-            confidence=entry.get("confidence", "D"),
-            source=entry.get("source", ""),
-            low=_float_or_none(entry.get("low"), f"{where}.low"),
-            high=_float_or_none(entry.get("high"), f"{where}.high"),
-        ))
+        conversions.append(
+            Conversion(
+                key=_require(entry, "key", where),
+                value=_float_or_none(_require(entry, "value", where), f"{where}.value"),
+                unit=_require(entry, "unit", where),
+                confidence=entry.get("confidence", "D"),
+                source=entry.get("source", ""),
+                low=_float_or_none(entry.get("low"), f"{where}.low"),
+                high=_float_or_none(entry.get("high"), f"{where}.high"),
+            )
+        )
     mixes = []
     for i, entry in enumerate(data.get("mixes") or []):
         where = f"{origin}: mixes[{i}]"
         shares = _require(entry, "shares", where)
-        mixes.append(Mix(
-            region=str(_require(entry, "region", where)),
-            scenario=entry.get("scenario", "base"),
-            shares={str(k): float(v) for k, v in shares.items()},
-            source=entry.get("source", ""),
-            confidence=entry.get("confidence", "D"),
-        ))
+        mixes.append(
+            Mix(
+                region=str(_require(entry, "region", where)),
+                scenario=entry.get("scenario", "base"),
+                shares={str(k): float(v) for k, v in shares.items()},
+                source=entry.get("source", ""),
+                confidence=entry.get("confidence", "D"),
+            )
+        )
     template = Template(
         code=_require(head, "code", f"{origin}: template"),
         nodes=tuple(nodes),
@@ -318,7 +326,9 @@ def _check(template: Template) -> tuple[list[str], dict[str, float]]:
         if unknown:
             raise TemplateError(f"edge {edge.key}: unknown node code(s) {', '.join(unknown)}")
         if edge.kind not in EDGE_KINDS:
-            raise TemplateError(f"edge {edge.key}: unknown kind {edge.kind!r} (one of {EDGE_KINDS})")
+            raise TemplateError(
+                f"edge {edge.key}: unknown kind {edge.kind!r} (one of {EDGE_KINDS})"
+            )
         if edge.confidence not in CONFIDENCES:
             raise TemplateError(f"edge {edge.key}: confidence {edge.confidence!r} is not A–D")
         if edge.key + "|" + edge.kind in seen:
@@ -504,8 +514,13 @@ def balance(
             if activity.high == 0:
                 continue
             driver, known = _contribution(
-                edge, consumer, activity, mix, groups[edge.dst],
-                coefficients.get(edge.key), scales[edge.key],
+                edge,
+                consumer,
+                activity,
+                mix,
+                groups[edge.dst],
+                coefficients.get(edge.key),
+                scales[edge.key],
             )
             if driver is None:
                 continue
@@ -519,9 +534,19 @@ def balance(
 
         own = float(supply.get(code, 0.0))
         result = _judge(
-            node, own, demand, demand_low, demand_high, complete, tuple(drivers),
-            tolerance, REFERENCES[reference], ref_zh, tuple(consumers.get(code, [])),
-            nodes, scales,
+            node,
+            own,
+            demand,
+            demand_low,
+            demand_high,
+            complete,
+            tuple(drivers),
+            tolerance,
+            REFERENCES[reference],
+            ref_zh,
+            tuple(consumers.get(code, [])),
+            nodes,
+            scales,
         )
         results[code] = result
 
@@ -586,7 +611,9 @@ def _contribution(
         overridden=coefficient.overridden,
     )
     if problem is not None:
-        return Driver(**common, demand=None, demand_low=None, demand_high=None, problem=problem), False
+        return Driver(
+            **common, demand=None, demand_low=None, demand_high=None, problem=problem
+        ), False
     factor = share * scale
     return Driver(
         **common,
@@ -664,9 +691,11 @@ def _judge(
         else:
             reason = f"本地无{node.name}产能，{ref_zh}也为零。"
     elif verdict == "unknown":
-        reason = f"无法核算{node.name}的需求：" + (
-            "；".join(problems) if problems else "下游环节的需求不完整"
-        ) + "。"
+        reason = (
+            f"无法核算{node.name}的需求："
+            + ("；".join(problems) if problems else "下游环节的需求不完整")
+            + "。"
+        )
     elif verdict == "missing":
         reason = f"本地无{node.name}产能，{need}，需补链或外购。"
     elif verdict == "short":
@@ -676,9 +705,12 @@ def _judge(
     else:
         reason = f"{have}，{need}，基本平衡（供需比{ratio:.2f}）。"
     if verdict in ("missing", "short") and not complete:
-        reason = reason[:-1] + "；部分环节无法核算，需求至少如此：" + "；".join(
-            problems or ["下游环节的需求不完整"]
-        ) + "。"
+        reason = (
+            reason[:-1]
+            + "；部分环节无法核算，需求至少如此："
+            + "；".join(problems or ["下游环节的需求不完整"])
+            + "。"
+        )
     passed = [nodes[d.consumer].name for d in drivers if d.activity_basis == "pass-through demand"]
     if passed and verdict != "unknown":
         reason = reason[:-1] + f"（含经{'、'.join(passed)}向上传导的需求，其本地产能不足）。"
@@ -732,7 +764,8 @@ def gaps(
     for r in results:
         listed = r.node in with_enterprises
         registry_note = (
-            "名录中已有相关企业，请核实产能是否漏报。" if listed
+            "名录中已有相关企业，请核实产能是否漏报。"
+            if listed
             else "名录中无相关企业，可列为招商方向。"
         )
         if r.verdict == "missing":
@@ -752,9 +785,7 @@ def gaps(
         if code in present or code in flagged or code not in by_code:
             continue
         target = by_code[code]
-        reason = (
-            f"本地已有{'、'.join(producers)}，但无下游{target.name}产能和企业，可延链发展。"
-        )
+        reason = f"本地已有{'、'.join(producers)}，但无下游{target.name}产能和企业，可延链发展。"
         found.append(Gap(code, target.name, "extend", 0.0, reason, False))
 
     rank = {"missing": 0, "short": 1, "extend": 2}
@@ -763,7 +794,19 @@ def gaps(
 
 
 __all__ = [
-    "Conversion", "Driver", "Edge", "Gap", "Mix", "Node", "NodeBalance", "Supply", "Template",
-    "TemplateError", "balance", "gaps", "load_template", "template_from_mapping",
+    "Conversion",
+    "Driver",
+    "Edge",
+    "Gap",
+    "Mix",
+    "Node",
+    "NodeBalance",
+    "Supply",
+    "Template",
+    "TemplateError",
+    "balance",
+    "gaps",
+    "load_template",
+    "template_from_mapping",
     "validate_template",
 ]

@@ -107,6 +107,7 @@ class ChainNode(BaseModel):
     name_en = models.CharField(_("英文名称"), max_length=150, blank=True)
     stage = models.CharField(_("环节"), max_length=12, choices=Stage.choices)
     unit = models.CharField(_("产能单位"), max_length=32, validators=[validate_unit])
+    qualifier = models.CharField(_("口径"), max_length=60, blank=True)
     order = models.PositiveSmallIntegerField(_("顺序"), default=0)
 
     class Meta:
@@ -130,7 +131,13 @@ class ChainEdge(BaseModel):
     template = models.ForeignKey(ChainTemplate, verbose_name=_("产业链模板"), on_delete=models.CASCADE, related_name="edges")
     source = models.ForeignKey(ChainNode, verbose_name=_("上游环节"), on_delete=models.CASCADE, related_name="out_edges")
     target = models.ForeignKey(ChainNode, verbose_name=_("下游环节"), on_delete=models.CASCADE, related_name="in_edges")
+    class Kind(models.TextChoices):
+        INPUT = "input", _("投入（计入需求）")
+        EMBODIED = "embodied", _("隐含（不重复计入）")
+        LINK = "link", _("关联（仅表示结构）")
+
     chemistry = models.CharField(_("技术路线"), max_length=20, blank=True)
+    kind = models.CharField(_("关系类型"), max_length=10, choices=Kind.choices, default=Kind.INPUT)
     central = models.FloatField(_("系数中值"), null=True, blank=True)
     low = models.FloatField(_("系数下限"), null=True, blank=True)
     high = models.FloatField(_("系数上限"), null=True, blank=True)

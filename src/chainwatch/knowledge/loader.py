@@ -107,15 +107,16 @@ def _same(stored, wanted) -> bool:
 class Writer:
     """Writes rows by natural key, only when they differ, auditing every change."""
 
-    def __init__(self, actor, summary: LoadSummary):
+    def __init__(self, actor, summary: LoadSummary, *, origin: str = Origin.KNOWLEDGE):
         self.actor = actor
         self.summary = summary
+        self.origin = origin
         self.audit_entries: list[AuditEntry] = []
 
     def sync(self, model: type[models.Model], lookup: dict, values: dict, *, existing=None):
         label = model._meta.verbose_name_plural
         obj = existing if existing is not None else model.objects.filter(**lookup).first()
-        values = {**values, "origin": Origin.KNOWLEDGE}
+        values = {**values, "origin": self.origin}
         if obj is None:
             obj = model(**lookup, **values)
             obj.save()
@@ -648,6 +649,7 @@ class PackLoader:
                         "name_en": node.get("name_en") or "",
                         "stage": node["stage"],
                         "unit": node["unit"],
+                        "qualifier": node.get("qualifier") or "",
                         "order": node.get("order", order),
                     },
                 )
@@ -657,6 +659,7 @@ class PackLoader:
                     {"source": nodes[edge["from"]], "target": nodes[edge["to"]], "chemistry": edge.get("chemistry") or ""},
                     {
                         "template": template,
+                        "kind": edge.get("kind") or "input",
                         "central": _float(edge.get("central")),
                         "low": _float(edge.get("low")),
                         "high": _float(edge.get("high")),

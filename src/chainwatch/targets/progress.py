@@ -416,8 +416,8 @@ def _collect_facts(
 
     # Several values for one period: keep the last supplied, count them, remember conflicts.
     same_next = (ti[1:] == ti[:-1]) & (np.abs(t[1:] - t[:-1]) < _EPS)
-    drop = np.append(same_next, False)
-    conflict = drop & np.append(v[1:] != v[:-1], False)
+    drop = np.append(same_next, False)[: ti.size]
+    conflict = drop & np.append(v[1:] != v[:-1], False)[: ti.size]
     n_duplicates = np.bincount(ti[drop], minlength=n_targets)
     conflict_times: dict[int, list[float]] = {}
     for index, time in zip(ti[conflict].tolist(), t[conflict].tolist(), strict=True):
