@@ -102,6 +102,12 @@ def test_count_of_threshold_first():
     assert [(t.value, t.unit, t.indicator) for t in targets] == [(1, "个", "产业集群"), (2, "个", "产业集群")]
 
 
+def test_count_of_exceeding_threshold():
+    target = one("到2025年，培育年营收超百亿元企业10户以上。")
+    assert target.count_of == {"threshold": 100, "threshold_unit": "亿元", "count": 10}
+    assert (target.value, target.unit, target.comparator) == (10, "户", ">=")
+
+
 def test_count_of_level_words():
     targets = extract_targets("到2025年，建成1个“五百亿级”、4个左右“百亿级”优势产业集聚区。")
     assert [(t.value, t.comparator, t.count_of["threshold"]) for t in targets] == [

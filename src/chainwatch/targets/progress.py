@@ -86,6 +86,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -260,6 +261,7 @@ def decimal_years(period_ends: np.ndarray) -> np.ndarray:
     return years + day_of_year / np.where(leap, 366.0, 365.0)
 
 
+@lru_cache(maxsize=4096)
 def date_from_decimal_year(value: float) -> date:
     """Inverse of :func:`decimal_year` for values it produced."""
     year = math.floor(value + _EPS)
@@ -269,6 +271,7 @@ def date_from_decimal_year(value: float) -> date:
     return date(year, 1, 1) + timedelta(days=round(fraction * _days_in_year(year)) - 1)
 
 
+@lru_cache(maxsize=4096)
 def add_months(day: date, months: int) -> date:
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
@@ -286,6 +289,7 @@ def months_completed(as_of: date, year: int) -> int:
     return as_of.month - 1 + (1 if month_ended else 0)
 
 
+@lru_cache(maxsize=4096)
 def _period_zh(day: date) -> str:
     if day.month == 12 and day.day == 31:
         return f"{day.year}年"
@@ -397,7 +401,8 @@ def _collect_facts(
             raise ValueError("years must be finite decimal years between 1900 and 2900")
         same_target = ti[1:] == ti[:-1]
         if np.any(ti[1:] < ti[:-1]) or np.any(same_target & (t[1:] < t[:-1])):
-            order = np.lexsort((t, ti))  # stable: equal periods keep the order supplied
+            # stable: equal periods keep the order supplied
+            order = np.argsort(ti * _TIME_SPAN + (t - _TIME_ORIGIN), kind="stable")
             ti, t, v = ti[order], t[order], v[order]
 
     flow = np.array([s.annual_flow for s in specs], dtype=bool)
@@ -528,8 +533,10 @@ def _collect_facts(
             "intercept": intercept, "resid_sd": resid_sd, "mean_x": mean_x, "sxx": sxx,
         }.items()
     }
-    t_list = t.tolist()
-    v_list = v.tolist()
+    has_points = counts > 0
+    last_index = np.where(has_points, ends - 1, 0)
+    latest_t = np.where(has_points, t[last_index] if t.size else 0.0, np.nan).tolist()
+    latest_v = np.where(has_points, v[last_index] if v.size else 0.0, np.nan).tolist()
     facts: list[_Facts] = []
     for i in range(n_targets):
         fact = _Facts(
@@ -544,9 +551,8 @@ def _collect_facts(
             base_source=source[i],
         )
         if fact.n_points:
-            last = lists["ends"][i] - 1
-            fact.latest_t, fact.latest_v = t_list[last], v_list[last]
-            fact.base_is_latest = lists["base_index"][i] == last
+            fact.latest_t, fact.latest_v = latest_t[i], latest_v[i]
+            fact.base_is_latest = lists["base_index"][i] == lists["ends"][i] - 1
         if source[i] is not None:
             fact.base_t, fact.base_v = lists["base_t"][i], lists["base_v"][i]
         if lists["fitted"][i]:
@@ -682,13 +688,21 @@ def _trajectory(
     compound = spec.trajectory == "compound"
     fell_back = False
     path: list[tuple[int, float]] = []
+    segment = 0
+    last_segment = len(anchors) - 2
     for year in range(math.ceil(t0 - _EPS) - 1, spec.year + 1):
         time = year + 1.0
         if time < t0 - _EPS:
             continue
-        value, fallback = _interpolate(anchors, time, compound)
-        fell_back |= fallback
-        path.append((year, value))
+        while segment < last_segment and time > anchors[segment + 1][0] + _EPS:
+            segment += 1
+        (t_a, v_a), (t_b, v_b) = anchors[segment], anchors[segment + 1]
+        share = min(1.0, max(0.0, (time - t_a) / (t_b - t_a)))
+        if compound and v_a > 0 and v_b > 0:
+            path.append((year, v_a * (v_b / v_a) ** share))
+        else:
+            fell_back |= compound
+            path.append((year, v_a + (v_b - v_a) * share))
     expected, fallback = _interpolate(anchors, as_of_t, compound)
     return path, expected, fell_back | fallback
 

@@ -1,0 +1,57 @@
+# chainwatch — the two commands a newcomer runs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+export CHAINWATCH_DATA_DIR ?= $(CURDIR)/data
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test install assets lint format clean help
+
+help:
+	@echo "make demo   start chainwatch on the embedded demo database at http://$(HOST):$(PORT)"
+	@echo "make test   run the whole test suite (SQLite, and PostgreSQL when CHAINWATCH_TEST_DATABASE_URL is set)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e ".[test]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+assets: node_modules/.package-lock.json
+	npm run --silent build
+
+demo: install assets
+	@mkdir -p $(CHAINWATCH_DATA_DIR)
+	$(BIN)/chainwatch migrate --noinput -v 0
+	$(BIN)/chainwatch load-pack
+	$(BIN)/chainwatch load-sample
+	$(BIN)/chainwatch demo-admin
+	@echo ""
+	@echo "chainwatch 已启动 / is serving at http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
+	$(BIN)/chainwatch serve --host $(HOST) --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+
+format: install
+	$(BIN)/ruff format src tests benchmarks
+
+test: install assets
+	$(BIN)/ruff check src tests
+	$(BIN)/pytest
+	@if [ -n "$$CHAINWATCH_TEST_DATABASE_URL" ]; then \
+		echo "== the suite again on $$CHAINWATCH_TEST_DATABASE_URL =="; \
+		CHAINWATCH_DATABASE_URL="$$CHAINWATCH_TEST_DATABASE_URL" $(BIN)/pytest; \
+	fi
+
+clean:
+	rm -rf $(VENV) node_modules src/chainwatch/web/static_build/vendor
