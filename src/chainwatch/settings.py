@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "chainwatch.core",
+    "chainwatch.accounts",
     "chainwatch.geo",
     "chainwatch.policy",
     "chainwatch.chains",

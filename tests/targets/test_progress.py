@@ -66,8 +66,14 @@ def test_point_year_must_follow_the_convention():
 # --- Inner Mongolia lithium: 锂产业链产值 165亿元 (2023) → 700亿元 (2025) -----------------------
 
 LITHIUM = TargetSpec(
-    id="im-li-output-2025", comparator="=", value=700, year=2025, kind="flow",
-    baseline_value=165, baseline_year=2023, start_year=2024,
+    id="im-li-output-2025",
+    comparator="=",
+    value=700,
+    year=2025,
+    kind="flow",
+    baseline_value=165,
+    baseline_year=2023,
+    start_year=2024,
 )
 
 
@@ -130,16 +136,18 @@ def test_falling_value_is_deterioration_and_red():
 
 def test_moving_away_is_never_green():
     # As of 2024-01-10 hardly any time has elapsed, pace_gap ≈ −0.03 would be green by pace alone.
-    progress = evaluate(LITHIUM, [annual(2023, 165), Point.at(date(2024, 1, 5), 160)],
-                        as_of=date(2024, 1, 10))
+    progress = evaluate(
+        LITHIUM, [annual(2023, 165), Point.at(date(2024, 1, 5), 160)], as_of=date(2024, 1, 10)
+    )
     assert progress.pace_gap > -0.05
     assert progress.status == "deterioration"
     assert progress.light == "yellow"
 
 
 def test_baseline_already_beyond_target_then_falling_back():
-    spec = TargetSpec(id="x", comparator=">=", value=700, year=2025,
-                      baseline_value=800, baseline_year=2023)
+    spec = TargetSpec(
+        id="x", comparator=">=", value=700, year=2025, baseline_value=800, baseline_year=2023
+    )
     progress = evaluate(spec, [annual(2024, 650)], as_of=date(2025, 3, 31))
     assert progress.met is False
     assert progress.status == "deterioration"
@@ -149,7 +157,12 @@ def test_baseline_already_beyond_target_then_falling_back():
 # --- 万元工业增加值用水量较2020年下降13% (Inner Mongolia manufacturing, 2025) ---------------------
 
 WATER = TargetSpec(
-    id="im-water-2025", comparator="=", value=13, year=2025, kind="rate", direction="decrease",
+    id="im-water-2025",
+    comparator="=",
+    value=13,
+    year=2025,
+    kind="rate",
+    direction="decrease",
     change={"kind": "decrease", "base_year": 2020, "percent": 13},
 )
 
@@ -187,9 +200,14 @@ def test_change_target_without_base_year_is_no_baseline():
 
 def test_change_target_accepts_stated_base_year_value():
     spec = TargetSpec(
-        id="im-water-2025", comparator="=", value=13, year=2025, direction="decrease",
+        id="im-water-2025",
+        comparator="=",
+        value=13,
+        year=2025,
+        direction="decrease",
         change={"kind": "decrease", "base_year": 2020, "percent": 13},
-        baseline_value=20.0, baseline_year=2020,
+        baseline_value=20.0,
+        baseline_year=2020,
     )
     progress = evaluate(spec, [annual(2023, 18.5)], as_of=date(2024, 6, 30))
     assert progress.target_value == pytest.approx(17.4)
@@ -205,12 +223,12 @@ SHARE = TargetSpec(id="im-newmat-share", comparator="~", value=13, year=2025, ki
 @pytest.mark.parametrize(
     ("direction", "value", "expected"),
     [
-        ("increase", 12.5, True),   # within 5 %
+        ("increase", 12.5, True),  # within 5 %
         ("increase", 12.35, True),  # on the edge
         ("increase", 12.2, False),  # 6.2 % short
-        ("increase", 14.0, True),   # beyond, in the desired direction
+        ("increase", 14.0, True),  # beyond, in the desired direction
         ("neutral", 13.6, True),
-        ("neutral", 13.8, False),   # 6.2 % over
+        ("neutral", 13.8, False),  # 6.2 % over
         ("neutral", 12.2, False),
         ("decrease", 13.6, True),
         ("decrease", 13.8, False),
@@ -236,7 +254,7 @@ def test_about_target_evaluated():
         (">", "increase", 100.01, True),
         ("<=", "decrease", 100, True),
         ("<=", "decrease", 100.5, False),
-        ("=", "increase", 120, True),   # 达到 for an increase: at least
+        ("=", "increase", 120, True),  # 达到 for an increase: at least
         ("=", "decrease", 120, False),  # 达到 for a decrease: at most
         ("=", "neutral", 104, True),
         ("=", "neutral", 106, False),
@@ -257,8 +275,9 @@ def test_range_target_needs_the_lower_end_for_increase():
 
 
 def test_stale_annual_boundary():
-    spec = TargetSpec(id="x", comparator=">=", value=200, year=2030,
-                      baseline_value=100, baseline_year=2020)
+    spec = TargetSpec(
+        id="x", comparator=">=", value=200, year=2030, baseline_value=100, baseline_year=2020
+    )
     points = [annual(2021, 110), annual(2022, 120)]
     assert STALE_AFTER_MONTHS["annual"] == 18
     # 2022-12-31 + 18 months = 2024-06-30: still fresh that day, stale the next
@@ -270,20 +289,35 @@ def test_stale_annual_boundary():
 
 
 def test_stale_quarterly_and_monthly():
-    quarterly = TargetSpec(id="q", comparator=">=", value=50, year=2026, cycle="quarterly",
-                           baseline_value=10, baseline_year=2023)
+    quarterly = TargetSpec(
+        id="q",
+        comparator=">=",
+        value=50,
+        year=2026,
+        cycle="quarterly",
+        baseline_value=10,
+        baseline_year=2023,
+    )
     points = [Point.at(date(2024, 12, 31), 20)]
     assert evaluate(quarterly, points, as_of=date(2025, 6, 30)).status != "stale"
     assert evaluate(quarterly, points, as_of=date(2025, 7, 1)).status == "stale"
-    monthly = TargetSpec(id="m", comparator=">=", value=50, year=2026, cycle="monthly",
-                         baseline_value=10, baseline_year=2023)
+    monthly = TargetSpec(
+        id="m",
+        comparator=">=",
+        value=50,
+        year=2026,
+        cycle="monthly",
+        baseline_value=10,
+        baseline_year=2023,
+    )
     assert evaluate(monthly, points, as_of=date(2025, 3, 31)).status != "stale"
     assert evaluate(monthly, points, as_of=date(2025, 4, 1)).status == "stale"
 
 
 def test_old_data_that_covers_the_target_year_is_not_stale():
-    spec = TargetSpec(id="x", comparator=">=", value=200, year=2023,
-                      baseline_value=100, baseline_year=2020)
+    spec = TargetSpec(
+        id="x", comparator=">=", value=200, year=2023, baseline_value=100, baseline_year=2020
+    )
     progress = evaluate(spec, [annual(2023, 150)], as_of=date(2026, 6, 1))
     # observed 1.5^(1/3) − 1 = 0.144714, required 2^(1/3) − 1 = 0.259921, ratio 0.556763
     assert progress.ratio == pytest.approx(0.556763, rel=1e-5)
@@ -326,8 +360,15 @@ def test_conflicting_duplicates_keep_the_last_supplied_and_say_so():
 
 def test_zero_baseline_falls_back_to_linear_pace():
     # 0 → 2 enterprises by 2025, 1 by end of 2024; as of 2024-12-31 half the time has elapsed
-    spec = TargetSpec(id="n", comparator=">=", value=2, year=2025, kind="count",
-                      baseline_value=0, baseline_year=2023)
+    spec = TargetSpec(
+        id="n",
+        comparator=">=",
+        value=2,
+        year=2025,
+        kind="count",
+        baseline_value=0,
+        baseline_year=2023,
+    )
     progress = evaluate(spec, [annual(2024, 1)], as_of=date(2024, 12, 31))
     assert progress.observed_cagr is None and progress.ratio is None
     assert progress.share_achieved == pytest.approx(0.5)
@@ -339,8 +380,9 @@ def test_zero_baseline_falls_back_to_linear_pace():
 
 def test_sign_flip_is_explicit():
     # A loss of 5 亿元 turning into a profit of 3, target 10: share (3 + 5)/(10 + 5) = 0.5333
-    spec = TargetSpec(id="p", comparator=">=", value=10, year=2025,
-                      baseline_value=-5, baseline_year=2023)
+    spec = TargetSpec(
+        id="p", comparator=">=", value=10, year=2025, baseline_value=-5, baseline_year=2023
+    )
     progress = evaluate(spec, [annual(2024, 3)], as_of=date(2024, 12, 31))
     assert progress.ratio is None
     assert progress.share_achieved == pytest.approx(8 / 15)
@@ -361,10 +403,20 @@ def test_baseline_is_the_last_year_before_the_policy_starts():
 
 
 def test_annual_investment_plan_half_year():
-    plan = TargetSpec(id="inv-2025", comparator=">=", value=10, year=2025, kind="flow",
-                      cycle="monthly", annual_flow=True)
-    points = [Point.at(date(2025, 3, 31), 1.5), Point.at(date(2025, 6, 30), 4.0),
-              Point.at(date(2024, 12, 31), 9.0)]  # last year's total: outside the plan year
+    plan = TargetSpec(
+        id="inv-2025",
+        comparator=">=",
+        value=10,
+        year=2025,
+        kind="flow",
+        cycle="monthly",
+        annual_flow=True,
+    )
+    points = [
+        Point.at(date(2025, 3, 31), 1.5),
+        Point.at(date(2025, 6, 30), 4.0),
+        Point.at(date(2024, 12, 31), 9.0),
+    ]  # last year's total: outside the plan year
     progress = evaluate(plan, points, as_of=date(2025, 6, 30))
     assert progress.share_achieved == pytest.approx(0.4)
     assert progress.share_elapsed == pytest.approx(0.5)
@@ -377,8 +429,9 @@ def test_annual_investment_plan_half_year():
 
 
 def test_annual_plan_keeping_pace_is_on_track():
-    plan = TargetSpec(id="inv", comparator=">=", value=10, year=2025, annual_flow=True,
-                      cycle="monthly")
+    plan = TargetSpec(
+        id="inv", comparator=">=", value=10, year=2025, annual_flow=True, cycle="monthly"
+    )
     progress = evaluate(plan, [Point.at(date(2025, 6, 30), 5.5)], as_of=date(2025, 7, 15))
     assert progress.share_elapsed == pytest.approx(0.5)
     assert progress.status == "on_track" and progress.light == "green"
@@ -389,19 +442,40 @@ def test_annual_plan_keeping_pace_is_on_track():
 
 def test_trajectory_through_milestones_xilingol_beef():
     # 肉牛产业产值 150 (2025), 170 (2027), 200 (2030); hypothetical 2024 baseline 130
-    spec = TargetSpec(id="xl-beef-2030", comparator=">=", value=200, year=2030,
-                      baseline_value=130, baseline_year=2024,
-                      milestones=((2025, 150), (2027, 170), (2030, 200)))
+    spec = TargetSpec(
+        id="xl-beef-2030",
+        comparator=">=",
+        value=200,
+        year=2030,
+        baseline_value=130,
+        baseline_year=2024,
+        milestones=((2025, 150), (2027, 170), (2030, 200)),
+    )
     progress = evaluate(spec, [annual(2026, 158)], as_of=date(2026, 12, 31))
     assert progress.trajectory == [
-        (2024, 130), (2025, 150), (2026, 160), (2027, 170), (2028, 180), (2029, 190), (2030, 200),
+        (2024, 130),
+        (2025, 150),
+        (2026, 160),
+        (2027, 170),
+        (2028, 180),
+        (2029, 190),
+        (2030, 200),
     ]
     assert progress.expected_now == pytest.approx(160)
     assert progress.required_cagr == pytest.approx(0.07443738, rel=1e-6)  # (200/130)^(1/6) − 1
     compound = evaluate(
-        TargetSpec(id="c", comparator=">=", value=200, year=2030, baseline_value=130,
-                   baseline_year=2024, milestones=((2027, 170),), trajectory="compound"),
-        [annual(2026, 158)], as_of=date(2026, 12, 31),
+        TargetSpec(
+            id="c",
+            comparator=">=",
+            value=200,
+            year=2030,
+            baseline_value=130,
+            baseline_year=2024,
+            milestones=((2027, 170),),
+            trajectory="compound",
+        ),
+        [annual(2026, 158)],
+        as_of=date(2026, 12, 31),
     )
     by_year = dict(compound.trajectory)
     assert by_year[2027] == pytest.approx(170)
@@ -452,17 +526,30 @@ def test_bulk_matches_single_and_sorts_its_input():
     bulk = evaluate_bulk(specs, index, years, values, as_of=as_of)
     for one, other, third in zip(single, many, bulk, strict=True):
         assert (one.status, one.light, one.ratio, one.share_achieved) == (
-            other.status, other.light, other.ratio, other.share_achieved)
+            other.status,
+            other.light,
+            other.ratio,
+            other.share_achieved,
+        )
         assert (one.status, one.ratio, one.latest_value, one.baseline_value) == (
-            third.status, third.ratio, third.latest_value, third.baseline_value)
+            third.status,
+            third.ratio,
+            third.latest_value,
+            third.baseline_value,
+        )
     # 13%左右: observed 12.2/11 − 1 = 0.10909, required √(13/11) − 1 = 0.087115, ratio 1.2523
     assert [p.status for p in bulk] == ["moderate", "moderate", "substantial"]
     assert bulk[2].ratio == pytest.approx(1.25226, rel=1e-4)
 
 
 def test_bulk_missing_values_are_counted():
-    progress = evaluate_bulk([LITHIUM], np.array([0, 0]), np.array([2025.0, 2025.5]),
-                             np.array([330.0, np.nan]), as_of=date(2025, 12, 31))[0]
+    progress = evaluate_bulk(
+        [LITHIUM],
+        np.array([0, 0]),
+        np.array([2025.0, 2025.5]),
+        np.array([330.0, np.nan]),
+        as_of=date(2025, 12, 31),
+    )[0]
     assert progress.latest_value == 330
     assert progress.components["n_missing_values_ignored"] == 1
 
@@ -505,7 +592,10 @@ def test_cumulative_semantics_details_2025():
     assert result.qualifying == ["现代能源", "绿色农畜产品"]
     assert "需2个，达到2个" in result.explanation
     assert evaluate_count(CountSpec(100, 3), _year(0)).qualifying == [
-        "现代能源", "绿色农畜产品", "绿电+先进载能"]
+        "现代能源",
+        "绿色农畜产品",
+        "绿电+先进载能",
+    ]
 
 
 def test_count_ladder_2030_exact_qualifiers():

@@ -174,6 +174,8 @@ class ChemistryMix(BaseModel):
 
 
 class Enterprise(BaseModel):
+    scoping = {"region": "region", "enterprise": "pk"}
+
     class Specialised(models.TextChoices):
         NONE = "", _("否")
         PROVINCIAL = "provincial", _("省级专精特新")
@@ -222,6 +224,8 @@ class EnterpriseAlias(BaseModel):
 
 class Capacity(BaseModel):
     """Capacity at one chain node: of an enterprise, a project, or a region-level figure."""
+
+    scoping = {"region": "region", "enterprise": "enterprise"}
 
     class Status(models.TextChoices):
         BUILT = "built", _("已建成")

@@ -23,6 +23,9 @@ class RegionQuerySet(models.QuerySet):
 class Region(BaseModel):
     """An administrative division (GB/T 2260) or a zone/park, versioned by validity dates."""
 
+    # The region tree is reference data every signed-in user may browse (names and codes are
+    # public); what hangs off a region is scoped.
+
     class Level(models.TextChoices):
         COUNTRY = "country", _("国家")
         PROVINCE = "province", _("省级")
@@ -76,6 +79,8 @@ class Region(BaseModel):
 
 class Department(BaseModel):
     """A government department (工信厅, 发改委, 盟农牧局 …) in a region."""
+
+    scoping = {"region": "region", "department": "pk"}
 
     class Kind(models.TextChoices):
         GOVERNMENT = "government", _("人民政府/行署")

@@ -6,6 +6,7 @@ from chainwatch.geo.models import Department, Region
 
 
 class PolicyDocument(BaseModel):
+    # Published policy is public: every signed-in user may read every document and clause.
     code = models.SlugField(_("文件代码"), max_length=64, unique=True)
     title_zh = models.CharField(_("标题"), max_length=300)
     title_en = models.CharField(_("英文标题"), max_length=300, blank=True)
@@ -62,6 +63,8 @@ class Clause(BaseModel):
 
 class Task(BaseModel):
     """任务清单: what a clause assigns, to whom, by when, and how it stands."""
+
+    scoping = {"region": "document__region", "department": "lead_departments"}
 
     class Status(models.TextChoices):
         NOT_STARTED = "not_started", _("未开始")

@@ -19,6 +19,8 @@ class Stage(models.TextChoices):
 class Project(BaseModel):
     """A major project, one code for life (全国投资项目在线审批监管平台项目代码 where it has one)."""
 
+    scoping = {"region": "region", "department": "department", "enterprise": "owner"}
+
     code = models.CharField(_("项目代码"), max_length=40, unique=True)
     name = models.CharField(_("项目名称"), max_length=200)
     owner = models.ForeignKey(Enterprise, verbose_name=_("业主企业"), null=True, blank=True, on_delete=models.SET_NULL, related_name="projects")
@@ -51,6 +53,8 @@ class Project(BaseModel):
 class ProjectUpdate(BaseModel):
     """Append-only progress report of a project for one period."""
 
+    scoping = {"region": "project__region", "department": "project__department", "enterprise": "project__owner"}
+
     project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="updates")
     period = models.CharField(_("期间"), max_length=10)
     stage = models.CharField(_("阶段"), max_length=12, choices=Stage.choices)
@@ -68,6 +72,8 @@ class ProjectUpdate(BaseModel):
 
 class DispatchIssue(BaseModel):
     """问题清单: a problem raised at dispatch, who must solve it and by when."""
+
+    scoping = {"region": "project__region", "department": "owner", "enterprise": "project__owner"}
 
     class Status(models.TextChoices):
         OPEN = "open", _("待解决")

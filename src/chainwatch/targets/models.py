@@ -65,6 +65,8 @@ class Indicator(BaseModel):
 class Target(BaseModel):
     """A quantified commitment: indicator × region (× sector or chain node) × year, with its clause."""
 
+    scoping = {"region": "region", "department": "owner"}
+
     class Trajectory(models.TextChoices):
         LINEAR = "linear", _("线性")
         COMPOUND = "compound", _("复合增长")
@@ -144,6 +146,8 @@ def series_key(indicator_id: int, region_id: int, sector_id: int | None, chain_n
 
 class Observation(BaseModel):
     """A reported or published value of a series for one period, with who stated it."""
+
+    scoping = {"region": "region", "department": "indicator__targets__owner", "enterprise": "reporter__profile__enterprise"}
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("草稿")

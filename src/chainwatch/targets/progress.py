@@ -105,15 +105,28 @@ KINDS = ("stock", "flow", "rate", "count")
 TRAJECTORIES = ("linear", "compound")
 CYCLES = tuple(STALE_AFTER_MONTHS)
 STATUSES = (
-    "achieved", "on_track", "substantial", "moderate", "limited", "deterioration",
-    "no_data", "stale", "no_baseline",
+    "achieved",
+    "on_track",
+    "substantial",
+    "moderate",
+    "limited",
+    "deterioration",
+    "no_data",
+    "stale",
+    "no_baseline",
 )
 GREY_STATUSES = frozenset({"no_data", "stale", "no_baseline"})
 
 STATUS_ZH = {
-    "achieved": "已达到目标", "on_track": "进度正常", "substantial": "进展较大",
-    "moderate": "进展一般", "limited": "进展有限", "deterioration": "倒退",
-    "no_data": "无数据", "stale": "数据过期", "no_baseline": "缺少基期",
+    "achieved": "已达到目标",
+    "on_track": "进度正常",
+    "substantial": "进展较大",
+    "moderate": "进展一般",
+    "limited": "进展有限",
+    "deterioration": "倒退",
+    "no_data": "无数据",
+    "stale": "数据过期",
+    "no_baseline": "缺少基期",
 }
 _CYCLE_ZH = {"annual": "年度", "quarterly": "季度", "monthly": "月度"}
 _COMPARATOR_ZH = {">=": "≥", ">": ">", "~": "约", "<=": "≤", "=": ""}
@@ -126,9 +139,36 @@ _TIME_SPAN = 1024.0
 _FIT_CENTRE = 2000.0
 # Two-sided 95 % Student t quantiles t(0.975, dof) for dof 1..30; beyond, Cornish-Fisher.
 _T_975 = (
-    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+    12.706,
+    4.303,
+    3.182,
+    2.776,
+    2.571,
+    2.447,
+    2.365,
+    2.306,
+    2.262,
+    2.228,
+    2.201,
+    2.179,
+    2.160,
+    2.145,
+    2.131,
+    2.120,
+    2.110,
+    2.101,
+    2.093,
+    2.086,
+    2.080,
+    2.074,
+    2.069,
+    2.064,
+    2.060,
+    2.056,
+    2.052,
+    2.048,
+    2.045,
+    2.042,
 )
 
 
@@ -159,7 +199,9 @@ class TargetSpec:
     direction: str = "increase"
     kind: str = "stock"
     tolerance: float = DEFAULT_TOLERANCE
-    change: Mapping[str, Any] | None = None  # {'kind': 'decrease', 'base_year': 2020, 'percent': 13}
+    change: Mapping[str, Any] | None = (
+        None  # {'kind': 'decrease', 'base_year': 2020, 'percent': 13}
+    )
     baseline_value: float | None = None
     baseline_year: int | None = None
     start_year: int | None = None
@@ -171,7 +213,9 @@ class TargetSpec:
     def __post_init__(self) -> None:
         def check(name: str, allowed: Sequence[str]) -> None:
             if getattr(self, name) not in allowed:
-                raise ValueError(f"target {self.id}: {name} {getattr(self, name)!r} not in {allowed}")
+                raise ValueError(
+                    f"target {self.id}: {name} {getattr(self, name)!r} not in {allowed}"
+                )
 
         check("comparator", COMPARATORS)
         check("direction", DIRECTIONS)
@@ -453,7 +497,11 @@ def _collect_facts(
             else:
                 exact_wanted.append((i, base_year + 1.0))
         elif spec.baseline_value is not None and spec.baseline_year is not None:
-            base_t[i], base_v[i], source[i] = spec.baseline_year + 1.0, spec.baseline_value, "stated"
+            base_t[i], base_v[i], source[i] = (
+                spec.baseline_year + 1.0,
+                spec.baseline_value,
+                "stated",
+            )
         elif spec.start_year is not None:
             before_wanted.append((i, float(spec.start_year)))
         else:
@@ -526,11 +574,23 @@ def _collect_facts(
     lists = {
         name: array.tolist()
         for name, array in {
-            "counts": counts, "ends": ends, "base_t": base_t, "base_v": base_v,
-            "base_index": base_index, "n_duplicates": n_duplicates, "n_future": n_future,
-            "n_missing": n_missing, "n_outside": n_outside, "n_fit": n_fit,
-            "n_nonpositive": n_nonpositive, "fitted": fitted, "slope": slope,
-            "intercept": intercept, "resid_sd": resid_sd, "mean_x": mean_x, "sxx": sxx,
+            "counts": counts,
+            "ends": ends,
+            "base_t": base_t,
+            "base_v": base_v,
+            "base_index": base_index,
+            "n_duplicates": n_duplicates,
+            "n_future": n_future,
+            "n_missing": n_missing,
+            "n_outside": n_outside,
+            "n_fit": n_fit,
+            "n_nonpositive": n_nonpositive,
+            "fitted": fitted,
+            "slope": slope,
+            "intercept": intercept,
+            "resid_sd": resid_sd,
+            "mean_x": mean_x,
+            "sxx": sxx,
         }.items()
     }
     has_points = counts > 0
@@ -725,8 +785,10 @@ def _assess(spec: TargetSpec, facts: _Facts, as_of: date, as_of_t: float) -> Pro
         "n_future_ignored": facts.n_future,
         "n_missing_values_ignored": facts.n_missing_values,
         "thresholds": {
-            "substantial": SUBSTANTIAL_RATIO, "moderate": MODERATE_RATIO,
-            "limited": LIMITED_RATIO, "green_pace_gap": GREEN_PACE_GAP,
+            "substantial": SUBSTANTIAL_RATIO,
+            "moderate": MODERATE_RATIO,
+            "limited": LIMITED_RATIO,
+            "green_pace_gap": GREEN_PACE_GAP,
             "yellow_pace_gap": YELLOW_PACE_GAP,
         },
     }
@@ -737,18 +799,34 @@ def _assess(spec: TargetSpec, facts: _Facts, as_of: date, as_of_t: float) -> Pro
     if facts.n_missing_values:
         warnings.append(f"{facts.n_missing_values}个观测值为空，已忽略")
     for time in facts.conflict_times:
-        warnings.append(f"{_period_zh(date_from_decimal_year(time))}有多个不同的观测值，取最后提交的值")
+        warnings.append(
+            f"{_period_zh(date_from_decimal_year(time))}有多个不同的观测值，取最后提交的值"
+        )
     if facts.n_duplicates and not facts.conflict_times:
         warnings.append(f"{facts.n_duplicates}个重复观测值（数值相同）已合并")
 
     latest_end = date_from_decimal_year(facts.latest_t) if facts.latest_t is not None else None
     result: dict[str, Any] = {
-        "target_id": spec.id, "latest_value": facts.latest_v, "latest_period_end": latest_end,
-        "baseline_value": None, "baseline_year": None, "baseline_period_end": None,
-        "target_value": None, "target_year": spec.year, "met": None, "observed_cagr": None,
-        "required_cagr": None, "ratio": None, "share_achieved": None, "share_elapsed": None,
-        "pace_gap": None, "trajectory": [], "expected_now": None, "projected_value": None,
-        "projected_low": None, "projected_high": None,
+        "target_id": spec.id,
+        "latest_value": facts.latest_v,
+        "latest_period_end": latest_end,
+        "baseline_value": None,
+        "baseline_year": None,
+        "baseline_period_end": None,
+        "target_value": None,
+        "target_year": spec.year,
+        "met": None,
+        "observed_cagr": None,
+        "required_cagr": None,
+        "ratio": None,
+        "share_achieved": None,
+        "share_elapsed": None,
+        "pace_gap": None,
+        "trajectory": [],
+        "expected_now": None,
+        "projected_value": None,
+        "projected_low": None,
+        "projected_high": None,
     }
 
     def finish(status: str, reason: str) -> Progress:
@@ -758,8 +836,12 @@ def _assess(spec: TargetSpec, facts: _Facts, as_of: date, as_of_t: float) -> Pro
         components["status"] = status
         full_reason = "；".join([reason, *warnings])
         return Progress(
-            **result, status=status, light=light, reason=full_reason,
-            components=components, warnings=tuple(warnings),
+            **result,
+            status=status,
+            light=light,
+            reason=full_reason,
+            components=components,
+            warnings=tuple(warnings),
         )
 
     if facts.n_points == 0 or facts.latest_t is None or facts.latest_v is None:
@@ -849,14 +931,21 @@ def _assess(spec: TargetSpec, facts: _Facts, as_of: date, as_of_t: float) -> Pro
         log_projection = facts.fit_intercept + facts.fit_slope * centred
         result["projected_value"] = math.exp(log_projection)
         components.update(
-            projection="log_linear", n_fit=facts.n_fit, fit_slope=facts.fit_slope,
-            fit_intercept_at_2000=facts.fit_intercept, fit_growth=math.exp(facts.fit_slope) - 1,
+            projection="log_linear",
+            n_fit=facts.n_fit,
+            fit_slope=facts.fit_slope,
+            fit_intercept_at_2000=facts.fit_intercept,
+            fit_growth=math.exp(facts.fit_slope) - 1,
             n_nonpositive_excluded_from_fit=facts.n_nonpositive,
         )
         if facts.fit_resid_sd is not None and facts.fit_mean_t is not None and facts.fit_sxx:
             quantile = t_quantile_975(facts.n_fit - 2)
-            spread = quantile * facts.fit_resid_sd * math.sqrt(
-                1 + 1 / facts.n_fit + (target_t - facts.fit_mean_t) ** 2 / facts.fit_sxx
+            spread = (
+                quantile
+                * facts.fit_resid_sd
+                * math.sqrt(
+                    1 + 1 / facts.n_fit + (target_t - facts.fit_mean_t) ** 2 / facts.fit_sxx
+                )
             )
             result["projected_low"] = math.exp(log_projection - spread)
             result["projected_high"] = math.exp(log_projection + spread)
@@ -905,8 +994,10 @@ def _assess(spec: TargetSpec, facts: _Facts, as_of: date, as_of_t: float) -> Pro
         warnings.append(f"最新数据为{period}，已超过{stale_months}个月未更新")
     if met:
         symbol = _COMPARATOR_ZH[spec.comparator]
-        return finish("achieved", f"已达到目标：最新值{_num(latest_v)}（{period}），目标{symbol}"
-                      f"{_num(binding)}")
+        return finish(
+            "achieved",
+            f"已达到目标：最新值{_num(latest_v)}（{period}），目标{symbol}{_num(binding)}",
+        )
     if not spec.annual_flow:
         if facts.base_is_latest and facts.n_points == 1 and facts.base_source != "change_base":
             return finish("no_baseline", f"仅有1个观测值（{period}），无基期，无法计算进度")
@@ -914,7 +1005,8 @@ def _assess(spec: TargetSpec, facts: _Facts, as_of: date, as_of_t: float) -> Pro
             return finish("no_data", f"基期（{_period_zh(base_end)}）之后尚无观测值")
         if target_t <= t0 + _EPS:
             return finish(
-                "no_baseline", f"基期（{_period_zh(base_end)}）不早于目标年（{spec.year}年），无法计算进度"
+                "no_baseline",
+                f"基期（{_period_zh(base_end)}）不早于目标年（{spec.year}年），无法计算进度",
             )
 
     pace_text = _pace_text(share_achieved, share_elapsed)
@@ -947,7 +1039,9 @@ def _assess(spec: TargetSpec, facts: _Facts, as_of: date, as_of_t: float) -> Pro
     components["measure"] = "direction"
     moved = (latest_v - v0) * direction_sign
     status = "deterioration" if moved < 0 else "limited"
-    return finish(status, f"最新值{_num(latest_v)}（{period}），基期值{_num(v0)}，目标{_num(binding)}")
+    return finish(
+        status, f"最新值{_num(latest_v)}（{period}），基期值{_num(v0)}，目标{_num(binding)}"
+    )
 
 
 def _pace_text(share_achieved: float | None, share_elapsed: float | None) -> str:
@@ -985,7 +1079,9 @@ def _points_to_arrays(points: Sequence[Point]) -> tuple[np.ndarray, np.ndarray]:
 def evaluate(spec: TargetSpec, points: Sequence[Point], *, as_of: date) -> Progress:
     """Progress of one target given its observations (any order) as of a date."""
     years, values = _points_to_arrays(points)
-    return evaluate_bulk([spec], np.zeros(len(years), dtype=np.int64), years, values, as_of=as_of)[0]
+    return evaluate_bulk([spec], np.zeros(len(years), dtype=np.int64), years, values, as_of=as_of)[
+        0
+    ]
 
 
 def evaluate_many(
@@ -1004,8 +1100,11 @@ def evaluate_many(
     if not specs:
         return []
     return evaluate_bulk(
-        specs, np.concatenate(index_parts), np.concatenate(year_parts),
-        np.concatenate(value_parts), as_of=as_of,
+        specs,
+        np.concatenate(index_parts),
+        np.concatenate(year_parts),
+        np.concatenate(value_parts),
+        as_of=as_of,
     )
 
 
