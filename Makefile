@@ -7,7 +7,11 @@ PORT   ?= 8000
 export CHAINWATCH_DATA_DIR ?= $(CURDIR)/data
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install assets lint format clean help
+# Debian packages: Chromium for the browser tests, CJK fonts and Pango for PDF reports, gettext
+# for the English catalogue. Installed with apt-get when missing (as root, as on CI).
+DEBIAN_PACKAGES := chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 gettext
+
+.PHONY: demo test install assets lint format clean help system-deps
 
 help:
 	@echo "make demo   start chainwatch on the embedded demo database at http://$(HOST):$(PORT)"
@@ -22,6 +26,17 @@ $(STAMP): $(BIN)/python pyproject.toml
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+system-deps:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing Debian packages:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+		else \
+			echo "missing Debian packages:$$missing — run: sudo apt-get install$$missing"; exit 1; \
+		fi; \
+	fi
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -45,7 +60,7 @@ lint: install
 format: install
 	$(BIN)/ruff format src tests benchmarks
 
-test: install assets
+test: install assets system-deps
 	$(BIN)/ruff check src tests
 	$(BIN)/pytest
 	@if [ -n "$$CHAINWATCH_TEST_DATABASE_URL" ]; then \
