@@ -35,3 +35,20 @@ class Profile(models.Model):
     @property
     def read_only(self) -> bool:
         return self.role == Role.LEADER
+
+
+class LoginFailure(models.Model):
+    """One failed sign-in, kept to throttle password guessing (per user name and address)."""
+
+    username = models.CharField(_("用户名"), max_length=150)
+    ip = models.CharField(_("来源地址"), max_length=45)
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("登录失败记录")
+        verbose_name_plural = _("登录失败记录")
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["username", "ip", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.username}@{self.ip} {self.at:%Y-%m-%d %H:%M:%S}"

@@ -9,6 +9,8 @@ from chainwatch.chains.models import (
     Cluster,
     Enterprise,
     EnterpriseAlias,
+    EnterpriseImport,
+    EnterpriseMatchReview,
     Industry,
     Sector,
 )
@@ -89,3 +91,50 @@ class CapacityAdmin(admin.ModelAdmin):
     search_fields = ("enterprise__name", "node__name_zh", "region__name_zh")
     list_select_related = ("node", "region", "enterprise", "project")
     raw_id_fields = ("node", "region", "enterprise", "project")
+
+
+@admin.register(EnterpriseImport)
+class EnterpriseImportAdmin(admin.ModelAdmin):
+    list_display = ("file_name", "created_at", "actor_name", "rows", "summary")
+    readonly_fields = ("file_name", "sha256", "actor", "actor_name", "rows", "summary", "origin")
+
+    def has_add_permission(self, request):
+        return False
+
+
+def _resolve(decision: str, label: str):
+    def action(modeladmin, request, queryset):
+        from chainwatch.chains.services import ChainError, resolve_review
+
+        done = 0
+        for review in queryset.filter(status=EnterpriseMatchReview.Status.OPEN):
+            try:
+                resolve_review(review, decision, actor=request.user)
+                done += 1
+            except ChainError as exc:
+                modeladmin.message_user(request, str(exc), level="error")
+        modeladmin.message_user(request, f"{label}：{done}")
+
+    action.short_description = label
+    action.__name__ = f"resolve_{decision}"
+    return action
+
+
+@admin.register(EnterpriseMatchReview)
+class EnterpriseMatchReviewAdmin(admin.ModelAdmin):
+    list_display = ("id", "name", "uscc", "region", "candidate", "score", "reason", "status")
+    list_filter = ("status",)
+    search_fields = ("name", "uscc", "candidate__name")
+    list_select_related = ("region", "candidate")
+    readonly_fields = (
+        "batch", "row_number", "data", "name", "normalized_name", "uscc", "region", "candidate", "score",
+        "reason", "status", "result", "resolved_by", "resolved_at", "origin",
+    )
+    actions = [
+        _resolve("match", "确认为同一企业（合并到候选企业）"),
+        _resolve("create", "新建企业"),
+        _resolve("reject", "驳回该行"),
+    ]
+
+    def has_add_permission(self, request):
+        return False

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -210,9 +211,13 @@ class Enterprise(BaseModel):
 
 
 class EnterpriseAlias(BaseModel):
+    scoping = {"region": "enterprise__region", "enterprise": "enterprise"}
+
     enterprise = models.ForeignKey(Enterprise, verbose_name=_("企业"), on_delete=models.CASCADE, related_name="aliases")
     name = models.CharField(_("曾用名/别名"), max_length=200)
-    uscc = models.CharField(_("原统一社会信用代码"), max_length=18, blank=True)
+    uscc = models.CharField(_("原统一社会信用代码"), max_length=18, blank=True, db_index=True)
+    normalized_name = models.CharField(_("规范化名称"), max_length=200, blank=True, db_index=True, editable=False)
+    note = models.CharField(_("说明"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("企业别名")
@@ -220,6 +225,80 @@ class EnterpriseAlias(BaseModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        from chainwatch.core.codes import normalize_enterprise_name
+
+        self.normalized_name = normalize_enterprise_name(self.name)
+        super().save(*args, **kwargs)
+
+
+class EnterpriseImport(BaseModel):
+    """One committed enterprise-registry file: who, which file (SHA-256), what it changed."""
+
+    file_name = models.CharField(_("文件名"), max_length=255)
+    sha256 = models.CharField(_("文件SHA-256"), max_length=64, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("导入人"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    actor_name = models.CharField(_("导入人名称"), max_length=150, blank=True)
+    rows = models.PositiveIntegerField(_("行数"), default=0)
+    summary = models.JSONField(_("结果"), default=dict)
+
+    class Meta:
+        verbose_name = _("企业名录导入")
+        verbose_name_plural = _("企业名录导入")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.created_at:%Y-%m-%d %H:%M})" if self.created_at else self.file_name
+
+
+class EnterpriseMatchReview(BaseModel):
+    """An imported row that resembles an existing enterprise too much to create it and too little
+    to merge it: a person decides (Open Supply Hub's 0.5–0.8 band)."""
+
+    scoping = {"region": "region"}
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("待审核")
+        MATCHED = "matched", _("已确认为同一企业")
+        CREATED = "created", _("已新建企业")
+        REJECTED = "rejected", _("已驳回")
+
+    batch = models.ForeignKey(
+        EnterpriseImport, verbose_name=_("导入批次"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="reviews",
+    )
+    row_number = models.PositiveIntegerField(_("行号"))
+    data = models.JSONField(_("行数据"))
+    name = models.CharField(_("名称"), max_length=200)
+    normalized_name = models.CharField(_("规范化名称"), max_length=200, db_index=True)
+    uscc = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
+    region = models.ForeignKey(Region, verbose_name=_("地区"), on_delete=models.PROTECT)
+    candidate = models.ForeignKey(
+        Enterprise, verbose_name=_("疑似同一企业"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="match_reviews",
+    )
+    score = models.FloatField(_("名称相似度"))
+    reason = models.CharField(_("原因"), max_length=300)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
+    result = models.ForeignKey(
+        Enterprise, verbose_name=_("处理结果"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    resolved_by = models.CharField(_("处理人"), max_length=150, blank=True)
+    resolved_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("企业匹配待审核")
+        verbose_name_plural = _("企业匹配待审核")
+        ordering = ["status", "-score", "id"]
+
+    def __str__(self) -> str:
+        candidate = self.candidate.name if self.candidate_id else "—"
+        return f"#{self.pk} {self.name} ≈ {candidate} ({self.score:.2f})"
 
 
 class Capacity(BaseModel):
@@ -246,7 +325,15 @@ class Capacity(BaseModel):
     class Meta:
         verbose_name = _("产能")
         verbose_name_plural = _("产能")
-        indexes = [models.Index(fields=["region", "node", "status"])]
+        indexes = [
+            models.Index(fields=["region", "node", "status"]),
+            # covers the balance aggregate (status filter, group by region/node/unit, year filter,
+            # sum of amount): an index-only scan for every region at once
+            models.Index(
+                fields=["status", "region", "node", "unit", "start_year", "end_year", "amount"],
+                name="capacity_balance_cover",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.node} {self.amount}{self.unit}"

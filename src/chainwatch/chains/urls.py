@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from chainwatch.chains import views
 
 app_name = "chains"
-urlpatterns: list = []
+urlpatterns = [
+    path("panorama/", views.panorama, name="panorama"),
+    path("panorama/node/", views.node_detail, name="node"),
+]

@@ -46,3 +46,76 @@ class FactAdmin(admin.ModelAdmin):
     list_filter = ("document",)
     search_fields = ("key", "span", "note")
     list_select_related = ("document",)
+
+
+# ---------------------------------------------------------------------------- review of proposals
+
+from django.contrib import messages  # noqa: E402
+from django.utils.translation import gettext_lazy as _  # noqa: E402
+
+from chainwatch.policy import services  # noqa: E402
+from chainwatch.policy.models import define_proposed_target  # noqa: E402
+
+# The admin app's ready() (which imports this module) may run before the policy app's ready().
+ProposedTarget = define_proposed_target()
+
+
+def _run(modeladmin, request, queryset, service, verb):
+    done, failed = 0, []
+    for pk in queryset.values_list("pk", flat=True):
+        try:
+            service(pk, actor=request.user)
+            done += 1
+        except services.PolicyServiceError as error:
+            failed.append(str(error))
+    if done:
+        modeladmin.message_user(request, _("%(verb)s %(n)d 条") % {"verb": verb, "n": done}, messages.SUCCESS)
+    for message in failed:
+        modeladmin.message_user(request, message, messages.ERROR)
+
+
+@admin.action(description=_("采纳"))
+def accept_targets(modeladmin, request, queryset):
+    _run(modeladmin, request, queryset, services.accept_target, _("已采纳"))
+
+
+@admin.action(description=_("驳回"))
+def reject_targets(modeladmin, request, queryset):
+    _run(modeladmin, request, queryset, services.reject_target, _("已驳回"))
+
+
+@admin.action(description=_("采纳"))
+def accept_tasks(modeladmin, request, queryset):
+    _run(modeladmin, request, queryset.filter(review=Task.Review.PROPOSED), services.accept_task, _("已采纳"))
+
+
+@admin.action(description=_("驳回"))
+def reject_tasks(modeladmin, request, queryset):
+    _run(modeladmin, request, queryset.filter(review=Task.Review.PROPOSED), services.reject_task, _("已驳回"))
+
+
+TaskAdmin.actions = [accept_tasks, reject_tasks]
+
+
+@admin.register(ProposedTarget)
+class ProposedTargetAdmin(admin.ModelAdmin):
+    """The review queue: targets proposed by ``chainwatch policy import``. Edits are made on the
+    page /policy/documents/<code>/review/ or with ``chainwatch policy accept ID --value …``;
+    here a reviewer accepts or rejects them as they stand."""
+
+    list_display = ("indicator_text", "indicator", "region", "year", "comparator", "value", "unit",
+                    "document", "clause", "span")
+    list_filter = ("document",)
+    search_fields = ("indicator_text", "span")
+    list_select_related = ("indicator", "region", "document", "clause")
+    actions = [accept_targets, reject_targets]
+    readonly_fields = [f.name for f in ProposedTarget._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # edits go through services (audited), not the admin form
+
+    def has_delete_permission(self, request, obj=None):
+        return False

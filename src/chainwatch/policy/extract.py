@@ -17,11 +17,20 @@ ORIGINAL text. Quantities are then found by general rules of policy language:
   before the document's first target year, or a clause headed 发展现状/发展基础), or carries no
   target year and no target wording (力争, 确保, 不低于 …).
 
-Tables (one cell per line or tab-separated rows with a header row of years) are parsed apart.
+* a count a task commits to without a year (``新建零部件项目20个以上``) is a target when its
+  comma-chunk carries a verb that creates something (新建, 新增, 培育, 打造, 建设, 引进 …);
+  a subsidy rule (给予…补贴) voids only the numbers of its own comma-chunk.
+
+Tables (one cell per line or tab-separated rows with a header row of years) are parsed apart; a
+``单位`` column gives each row's unit, an ``指标``/``指标名称`` column each row's indicator, and a year
+column marked 现状/基期 or earlier than the first target year the text states is a baseline.
+Traditional characters of the policy vocabulary (達到, 億元, 萬輛) are folded one to one, so they
+are read like simplified text while spans stay exact substrings of the original.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import asdict, dataclass, field
 
@@ -92,40 +101,52 @@ class Normalised:
         return self.origin[start], self.origin[end - 1] + 1
 
 
+# Traditional characters of the policy vocabulary (units, comparators, target and rule words),
+# folded one character to one character so spans stay exact substrings of the original text.
+_TRADITIONAL = str.maketrans(
+    "億萬噸個戶項輛臺頭隻畝產達於過約內預測設實現爭確標準時門級強額長較與對給補貼勵獎據計務業營規劃"
+    "積擴進穩區縣場處條張種總發礎為減並帶動開點層體財機關資價裝備輸網儲電務會議號屆賽團隊園區鏈",
+    "亿万吨个户项辆台头只亩产达于过约内预测设实现争确标准时门级强额长较与对给补贴励奖据计务业营规划"
+    "积扩进稳区县场处条张种总发础为减并带动开点层体财机关资价装备输网储电务会议号届赛团队园区链",
+)
+
+
+# Full-width ASCII (！ to ～), except the full-width comma: it separates clauses, and folding it to
+# ',' would make "5，300万" read as a thousands separator.
+_FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F) if code != 0xFF0C}
+_FOLD.update(_TRADITIONAL)
+_NOT_SPACE = re.compile("[^" + re.escape("".join(sorted(_SPACE))) + "]+")
+
+
 def _fold(ch: str) -> str:
-    code = ord(ch)
-    # Full-width ASCII block, except the full-width comma: it separates clauses, and folding it to
-    # ',' would make "5，300万" read as a thousands separator.
-    if 0xFF01 <= code <= 0xFF5E and code != 0xFF0C:
-        return chr(code - 0xFEE0)
-    return ch
+    return ch.translate(_FOLD)
 
 
 def normalise(text: str, breaks: set[int] | None = None, skip: list[tuple[int, int]] = ()
               ) -> Normalised:
-    """Drop whitespace, fold full-width characters; a ``\\n`` at each offset in ``breaks`` and in
-    place of every ``skip`` range."""
-    breaks = breaks or set()
-    skip_at = {start: end for start, end in skip}
+    """Drop whitespace, fold full-width and traditional characters (one to one); a ``\n`` at each
+    offset in ``breaks`` and in place of every ``skip`` range."""
+    folded = text.translate(_FOLD)
+    events = sorted({(offset, 0, offset) for offset in (breaks or ())}
+                    | {(start, 1, end) for start, end in skip})
     chars: list[str] = []
     origin: list[int] = []
-    index = 0
-    length = len(text)
-    while index < length:
-        if index in skip_at:
-            chars.append(_BREAK)
-            origin.append(index)
-            index = skip_at[index]
-            continue
-        if index in breaks:
-            chars.append(_BREAK)
-            origin.append(index)
-        ch = text[index]
-        if ch not in _SPACE:
-            chars.append(_fold(ch))
-            origin.append(index)
-        index += 1
-    origin.append(length)
+    position = 0
+
+    def copy(upto: int) -> None:
+        for run in _NOT_SPACE.finditer(folded, position, upto):
+            chars.append(run.group())
+            origin.extend(range(run.start(), run.end()))
+
+    for offset, kind, end in events:
+        if offset < position:
+            continue  # inside a skipped range
+        copy(offset)
+        chars.append(_BREAK)
+        origin.append(offset)
+        position = end if kind == 1 else offset
+    copy(len(text))
+    origin.append(len(text))
     return Normalised("".join(chars), origin)
 
 
@@ -139,14 +160,17 @@ _RANGE_SEP = r"(?:至|到|-|—|–|~|～)"
 _MEASURE_BASES = [
     "吨标准煤", "吨标煤", "千瓦时", "千瓦", "平方公里", "平方米", "立方米", "标准箱", "人次",
     "公里", "千米", "公顷", "千克", "公斤", "吨", "元", "头", "只", "羽", "亩", "辆", "台", "套",
-    "人", "米", "TWh", "GWh", "MWh", "kWh", "GW", "MW", "kW", "个百分点", "百分点", "%", "‰", "倍",
+    "人", "米", "斤", "TWh", "GWh", "MWh", "kWh", "GW", "MW", "kW", "EFLOPS", "PFLOPS", "TFLOPS",
+    "Gbps", "Mbps", "PB", "TB", "个百分点", "百分点", "%", "‰", "倍",
 ]
-COUNTERS = ["个", "户", "家", "条", "处", "座", "项", "所", "名", "张", "件", "艘", "架", "支"]
+_RELATIVE = ("个百分点", "百分点", "%", "‰", "倍")
+COUNTERS = ["个", "户", "家", "条", "处", "座", "项", "所", "名", "张", "件", "艘", "架", "支", "款",
+            "场", "种"]
 _PREFIX = r"(?:万亿|亿|万|千|百)"
 _PER_YEAR = r"(?:/年|/a|每年)"
 _UNIT_RE = (
     rf"(?:{_PREFIX}?(?:{'|'.join(map(re.escape, _MEASURE_BASES))})|"
-    rf"(?:{'|'.join(COUNTERS)})|(?:万亿|亿|万)(?![{_CN_NUM_CHARS}]))"
+    rf"(?:(?:万|亿)?(?:{'|'.join(COUNTERS)}))|(?:万亿|亿|万)(?![{_CN_NUM_CHARS}]))"
     rf"{_PER_YEAR}?"
 )
 QUANTITY = re.compile(
@@ -189,8 +213,9 @@ _CLAUSE_SEP = "，,:：" + _SENTENCE_END
 
 _VERB_COMPARATORS = [  # longest first
     ("不低于", ">="), ("不少于", ">="), ("至少", ">="), ("不小于", ">="),
-    ("不超过", "<="), ("控制在", "<="), ("不高于", "<="), ("低于", "<="), ("以内", "<="),
-    ("突破", ">"), ("超过", ">"), ("高于", ">"), ("超", ">"),
+    ("不超过", "<="), ("控制在", "<="), ("不高于", "<="), ("不大于", "<="), ("不多于", "<="),
+    ("低于", "<="), ("小于", "<="), ("少于", "<="), ("以内", "<="),
+    ("突破", ">"), ("超过", ">"), ("高于", ">"), ("大于", ">"), ("多于", ">"), ("超", ">"),
     ("约为", "~"), ("约", "~"), ("近", "~"), ("接近", "~"),
     ("提升至", "="), ("提升到", "="), ("提高至", "="), ("提高到", "="), ("增长至", "="),
     ("增长到", "="), ("增加至", "="), ("增加到", "="), ("稳定在", "="), ("保持在", "="),
@@ -211,6 +236,9 @@ TARGET_WORDING = re.compile(
     r"力争|确保|不低于|不少于|至少|不超过|控制在|以内|每年|年均|目标|争取"
 )
 PAST_WORDING = re.compile(r"建成|已|累计|现有|在建|探明|完成了")
+# A count a task commits to without a year (新建零部件项目20个以上, 打造2个百亿级产业集群): the
+# comma-chunk opens with a verb that creates something new.
+FORWARD_VERB = re.compile(r"新建|新增|培育|打造|建设|引进|创建|新认定|布局|推广")
 RULE_WORDING = re.compile(r"给予|补助|补贴|奖励|奖补|贴息|资助")
 THRESHOLD_INTRO = re.compile(r"(?<![面相绝针])对(?![标接外于话口照比应])")
 FORECAST = re.compile(r"据.{0,40}?(?:预测|预计|测算|估计)")
@@ -219,6 +247,14 @@ HEADING_INDUSTRY = re.compile(r"(?:产业集群|产业|集群|行业)$")
 HEADING_LEAD_VERBS = re.compile(r"^(?:培育|发展|打造|壮大|做强|做大|推进|加快|建设)+")
 CLAUSE_MARKER = re.compile(r"^(?:[一二三四五六七八九十]{1,3}、|[(（][一二三四五六七八九十]{1,3}[)）]"
                            r"|\d{1,2}[.．、]|[一二三四五六七八九十]{1,3}是|——)")
+PER_UNIT_BEFORE = re.compile(  # 每亩800公斤, 每公斤20元
+    rf"每((?:万|百)?(?:{'|'.join(re.escape(b) for b in _MEASURE_BASES if b not in _RELATIVE)}|户))$"
+)
+# A decimal with no unit after a lowering verb: 电能利用效率（PUE）控制在1.3以下, 降至1.25.
+BARE_RATIO = re.compile(
+    r"(?:控制在|不高于|不超过|降至|降到|降低到|下降到|下降至|低于|小于)(?P<num>\d+\.\d+)"
+    r"(?P<suffix>以下|以内|左右)?"
+)
 NOT_AFTER = re.compile(r"[级的强届期号次倍]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -243,12 +279,12 @@ def _acceptable_chinese(token: str, unit: str) -> bool:
         return False  # 一个, 一批: an article, not a figure
     if len(unit) == 1 and unit not in COUNTERS and unit not in "万亿":
         return False  # 三元（正极）, 二元: a word, not an amount
-    if set(token) <= set("十百千"):
-        return unit[:1] in ("万", "亿")  # 千亿元, 百万吨; 千家万户 is not a figure
+    if set(token) <= set("十百千") and unit[:1] not in ("万", "亿"):
+        return False  # 千亿元, 百万吨 are figures; 千家万户 is not
     try:
         to_number(token)
     except (ValueError, KeyError, TypeError):
-        return False
+        return False  # 百千万 (a slogan), 十九大
     return True
 
 
@@ -282,7 +318,9 @@ class _Context:
             if FORECAST.search(text, start, end)
         }
         self._clause_cache: dict[int, Clause | None] = {}
+        self.starts = [clause.start for clause in clauses]
         self.years = self._years(text)
+        self.year_positions = [event.pos for event in self.years]
 
     @staticmethod
     def _sentences(text: str) -> list[tuple[int, int]]:
@@ -306,7 +344,7 @@ class _Context:
 
     def clause(self, pos: int) -> Clause | None:
         if pos not in self._clause_cache:
-            self._clause_cache[pos] = clause_at(self.clauses, self.norm.origin[pos])
+            self._clause_cache[pos] = clause_at(self.clauses, self.norm.origin[pos], self.starts)
         return self._clause_cache[pos]
 
     def scope(self, pos: int) -> str | None:
@@ -367,13 +405,12 @@ class _Context:
         return events
 
     def year_at(self, pos: int) -> _YearEvent | None:
-        scope = self.scope(pos)
-        current = None
-        for event in self.years:
-            if event.pos >= pos:
-                break
-            current = event if event.scope == scope else None
-        return current
+        """The last year stated before ``pos``, when it was stated in the same clause scope."""
+        index = bisect.bisect_left(self.year_positions, pos) - 1
+        if index < 0:
+            return None
+        event = self.years[index]
+        return event if event.scope == self.scope(pos) else None
 
 
 # ---------------------------------------------------------------------------- the quantity scan
@@ -473,15 +510,31 @@ def _scan_quantities(ctx: _Context) -> list[_Quantity]:
             continue
         if following.isascii() and following.isalnum() and following:
             continue  # 5G, 5A
-        counter = unit in COUNTERS
+        counter = re.sub(r"^[万亿]", "", unit) in COUNTERS  # 个, 万户, 万家
         if not counter and following and _CJK.match(following) and following not in "和及与或、":
             continue  # a measure describing a noun: 300公里最美风景大环线, 10亿元以上锂电池材料项目
         noun, noun_end = _following_noun(text, end) if counter else ("", end)
+        per = PER_UNIT_BEFORE.search(text, max(0, start - 6), start)
+        if per and not counter:  # 每亩800公斤 → 800 公斤/亩
+            unit, start = f"{unit}/{per.group(1)}", per.start()
         found.append(_Quantity(
             start=start, end=end, value=to_number(num),
             value_max=to_number(match.group("num2")) if match.group("num2") else None,
             unit=unit, comparator=_SUFFIX_COMPARATORS.get(match.group("suffix") or ""),
             counter=counter, noun=noun, noun_end=noun_end,
+        ))
+        for i in range(start, end):
+            taken[i] = True
+
+    for match in BARE_RATIO.finditer(text):  # PUE控制在1.3以下: a ratio without a unit
+        start, end = match.start("num"), match.end()
+        if not free(match.start(), end) or _CJK.match(text, end) and text[end] not in "和及与或、":
+            continue
+        if text[end:end + 1].isalnum() or text[end:end + 1] in "%‰":
+            continue
+        found.append(_Quantity(
+            start=start, end=end, value=to_number(match.group("num")), value_max=None, unit="",
+            comparator=_SUFFIX_COMPARATORS.get(match.group("suffix") or ""),
         ))
     found.sort(key=lambda q: q.start)
     return found
@@ -564,7 +617,13 @@ def _classify(ctx: _Context, quantity: _Quantity) -> tuple[str, _YearEvent | Non
         return "skip", None
     s_start, s_end = ctx.sentence_bounds[sentence]
     sentence_text = text[s_start:s_end]
-    if RULE_WORDING.search(sentence_text):
+    # A subsidy or reward rule (给予…补助) voids the numbers of its own comma-chunk only: "每年安排资金
+    # 不低于5亿元，对新建养殖场给予补贴" still states a commitment.
+    chunk_start = _previous_boundary(text, quantity.start, s_start)
+    chunk_end = quantity.end
+    while chunk_end < s_end and text[chunk_end] not in _CLAUSE_SEP:
+        chunk_end += 1
+    if RULE_WORDING.search(text, chunk_start, chunk_end):
         return "skip", None
     if THRESHOLD_INTRO.search(text, s_start, quantity.start):
         return "skip", None
@@ -577,6 +636,8 @@ def _classify(ctx: _Context, quantity: _Quantity) -> tuple[str, _YearEvent | Non
         return "target", None
     if PAST_WORDING.search(text, s_start, quantity.start):
         return "fact", None
+    if FORWARD_VERB.search(text, chunk_start, quantity.start):
+        return "target", None
     return "skip", None
 
 
@@ -676,7 +737,11 @@ def _table_rows(text: str) -> list[tuple[int, int, list[_Cell]]]:
     return rows
 
 
-_YEAR_CELL = re.compile(r"^((?:19|20)\d{2})年?$")
+_YEAR_CELL = re.compile(r"^((?:19|20)\d{2})年?(?:[(（](?P<note>[^)）]*)[)）])?(?:目标|目标值|预期)?$")
+_BASELINE_NOTE = re.compile(r"基期|基数|现状|基准|实际|完成")
+_UNIT_HEADER = ("单位", "计量单位")
+_INDICATOR_HEADER = ("指标", "指标名称", "主要指标", "具体指标", "目标指标")
+_TARGET_YEAR_TEXT = re.compile(r"[到至]\s*((?:19|20)\d{2})\s*年|(?:19|20)\d{2}\s*[-—–~至到]\s*((?:19|20)\d{2})\s*年")
 _NUMBER_CELL = re.compile(r"^[-+]?\d+(?:\.\d+)?$")
 _TOTAL_ROW = ("合计", "小计", "总计", "总量")
 _TABLE_INDICATOR = re.compile(r"(目标产值|产值|产量|产能|增加值|营业收入|营收|投资|规模|装机)$")
@@ -685,15 +750,28 @@ _TABLE_INDICATOR = re.compile(r"(目标产值|产值|产量|产能|增加值|营
 def _parse_tables(original: str) -> tuple[list[ExtractedTarget], list[tuple[int, int]]]:
     rows = _table_rows(original)
     targets: list[ExtractedTarget] = []
+    # A year column earlier than the first target year the text states (到2025年) is a baseline.
+    stated = [int(m.group(1) or m.group(2)) for m in _TARGET_YEAR_TEXT.finditer(original)]
+    first_target_year = min(stated) if stated else None
     regions: list[tuple[int, int]] = []
     index = 0
     while index < len(rows):
         start, end, cells = rows[index]
-        years = [(position, int(m.group(1))) for position, cell in enumerate(cells)
-                 if (m := _YEAR_CELL.match(cell.text.replace(" ", "")))]
+        header = [re.sub(r"\s+", "", cell.text) for cell in cells]
+        years = [(position, int(m.group(1)), m.group("note") or "")
+                 for position, cell in enumerate(header) if (m := _YEAR_CELL.match(cell))]
         if len(years) < 2:
             index += 1
             continue
+        unit_column = next((i for i, cell in enumerate(header) if cell in _UNIT_HEADER), None)
+        indicator_column = next((i for i, cell in enumerate(header) if cell in _INDICATOR_HEADER),
+                                None)
+        label_columns = [i for i in range(years[0][0]) if i != unit_column]
+        years_in_table = [year for _, year, _ in years]
+        years = [(position, year) for position, year, note in years
+                 if not _BASELINE_NOTE.search(note)
+                 and not (first_target_year and year < first_target_year
+                          and max(years_in_table) >= first_target_year)]
         before = original[max(0, rows[max(0, index - 3)][0] - 400):start]
         unit_match = list(re.finditer(r"单位[:：]\s*(\S+)", before))
         unit = unit_match[-1].group(1) if unit_match else ""
@@ -714,12 +792,20 @@ def _parse_tables(original: str) -> tuple[list[ExtractedTarget], list[tuple[int,
             if len(row) != width or row_start - rows[last][1] > 8:
                 break
             last += 1
-            if row[0].text:
+            if row[0].text and not _NUMBER_CELL.match(row[0].text) and 0 in label_columns:
                 group = re.sub(r"\s+", "", row[0].text)
-            labels = [re.sub(r"\s+", "", cell.text) for position, cell in enumerate(row)
-                      if position < years[0][0] and cell.text]
+            labels = [re.sub(r"\s+", "", row[position].text) for position in label_columns
+                      if row[position].text and not _NUMBER_CELL.match(row[position].text)]
             label = labels[-1] if labels else None
-            subject = group if label in _TOTAL_ROW or label is None else label
+            row_unit = unit
+            if unit_column is not None and row[unit_column].text.strip():
+                row_unit = re.sub(r"\s+", "", row[unit_column].text)
+            row_indicator = indicator
+            if indicator_column is not None:
+                row_indicator = re.sub(r"\s+", "", row[indicator_column].text) or indicator
+                subject = None
+            else:
+                subject = group if label in _TOTAL_ROW or label is None else label
             for position, year in years:
                 cell = row[position]
                 if not _NUMBER_CELL.match(cell.text):
@@ -727,8 +813,8 @@ def _parse_tables(original: str) -> tuple[list[ExtractedTarget], list[tuple[int,
                 value = to_number(cell.text)
                 stop = cell.start + len(cell.text)
                 targets.append(ExtractedTarget(
-                    span=original[cell.start:stop], indicator=indicator, subject=subject,
-                    value=value, value_max=None, unit=unit, year=year, comparator="=",
+                    span=original[cell.start:stop], indicator=row_indicator, subject=subject,
+                    value=value, value_max=None, unit=row_unit, year=year, comparator="=",
                     start=cell.start, end=stop,
                 ))
         regions.append((table_start, rows[last][1]))
@@ -745,7 +831,7 @@ def _prepare(text: str) -> tuple[_Context, list[ExtractedTarget]]:
     norm = normalise(text, breaks={clause.start for clause in clauses}, skip=regions)
     ctx = _Context(text, norm, clauses)
     for target in table_targets:
-        clause = clause_at(clauses, target.start)
+        clause = clause_at(clauses, target.start, ctx.starts)
         target.clause_path = clause.path if clause else None
     return ctx, table_targets
 
@@ -765,14 +851,26 @@ def extract_facts(text: str) -> list[ExtractedTarget]:
 
 
 _RESPONSIBILITY = re.compile(
-    r"[(（](?P<body>(?:责任单位|责任部门|牵头单位|牵头部门|责任主体)[:：][^()（）]{1,300})[)）]"
+    r"[(（](?P<body>(?:责任单位|责任部门|牵头单位|牵头部门|责任主体)[:：]"
+    r"(?:[^()（）]|[(（][^()（）]{1,10}[)）]){1,300})[)）]"  # 各县（市、区）人民政府 nests once
 )
 _LEAD_ONLY = re.compile(r"[(（](?P<lead>[^()（），,。；;:：]{2,20}?)牵头(?:推进|负责|落实)?[)）]")
 _COOPERATING = re.compile(r"(?:配合单位|配合部门|参与单位|协同单位)[:：]")
 
 
 def _departments(body: str) -> list[str]:
-    return [part for part in re.split(r"[，,、;；]", body) if part]
+    # Split on separators outside parentheses: 各县（市、区）人民政府 stays one name.
+    parts, depth, current = [], 0, ""
+    for ch in body:
+        depth += ch in "(（"
+        depth -= ch in ")）" and depth > 0
+        if depth == 0 and ch in "，,、;；":
+            parts.append(current)
+            current = ""
+        else:
+            current += ch
+    parts.append(current)
+    return [part for part in parts if part]
 
 
 def extract_tasks(text: str) -> list[ExtractedTask]:
@@ -791,8 +889,9 @@ def extract_tasks(text: str) -> list[ExtractedTask]:
         found.append((match.start(), _departments(lead_part), cooperating))
     for match in _LEAD_ONLY.finditer(norm.text):
         found.append((match.start(), [match.group("lead")], []))
+    starts = [clause.start for clause in clauses]
     for position, lead, cooperating in sorted(found):
-        clause = clause_at(clauses, norm.origin[position])
+        clause = clause_at(clauses, norm.origin[position], starts)
         if clause is None:
             continue
         heading = clause.heading

@@ -64,7 +64,7 @@ class Clause(BaseModel):
 class Task(BaseModel):
     """任务清单: what a clause assigns, to whom, by when, and how it stands."""
 
-    scoping = {"region": "document__region", "department": "lead_departments"}
+    scoping = {"region": "document__region", "department": ("lead_departments", "cooperating_departments")}
 
     class Status(models.TextChoices):
         NOT_STARTED = "not_started", _("未开始")
@@ -89,6 +89,7 @@ class Task(BaseModel):
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.NOT_STARTED)
     evidence = models.TextField(_("佐证材料"), blank=True)
     review = models.CharField(_("审核"), max_length=10, choices=Review.choices, default=Review.ACCEPTED)
+    review_note = models.CharField(_("审核意见"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("任务")
@@ -121,3 +122,37 @@ class Fact(BaseModel):
 
     def __str__(self) -> str:
         return self.span
+
+
+
+# ProposedTarget is a proxy of targets.Target, so the review queue has its own admin page without
+# touching the targets app. targets.models imports this module (for Clause and PolicyDocument)
+# while chains.models is still half-imported, so the proxy cannot be built at import time: the
+# app's ready() calls define_proposed_target() once every model module is loaded, and the class is
+# then importable as ``chainwatch.policy.models.ProposedTarget``.
+ProposedTarget = None
+
+
+def define_proposed_target():
+    global ProposedTarget
+    if ProposedTarget is not None:
+        return ProposedTarget
+    from chainwatch.targets.models import Target
+
+    class ProposedTargetManager(models.Manager):
+        def get_queryset(self):
+            return super().get_queryset().filter(review=Target.Review.PROPOSED)
+
+    class Meta:
+        proxy = True
+        app_label = "policy"
+        verbose_name = _("待审核目标")
+        verbose_name_plural = _("待审核目标")
+
+    ProposedTarget = type("ProposedTarget", (Target,), {
+        "__module__": __name__,
+        "__doc__": "A target the extractor proposed from a document's text, waiting for review.",
+        "objects": ProposedTargetManager(),
+        "Meta": Meta,
+    })
+    return ProposedTarget

@@ -92,9 +92,11 @@ def segment(text: str) -> list[Clause]:
     return clauses
 
 
-def clause_at(clauses: list[Clause], offset: int) -> Clause | None:
-    """The deepest clause containing character ``offset``."""
-    starts = [clause.start for clause in clauses]
+def clause_at(clauses: list[Clause], offset: int, starts: list[int] | None = None) -> Clause | None:
+    """The deepest clause containing character ``offset``. Pass ``starts`` (the clauses' start
+    offsets, computed once) when looking up many offsets in one document."""
+    if starts is None:
+        starts = [clause.start for clause in clauses]
     index = bisect.bisect_right(starts, offset) - 1
     while index >= 0:
         clause = clauses[index]

@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from chainwatch.policy import views
 
 app_name = "policy"
-urlpatterns: list = []
+urlpatterns = [
+    path("documents/", views.document_list, name="documents"),
+    path("documents/<slug:code>/", views.document_detail, name="document"),
+    path("documents/<slug:code>/review/", views.document_review, name="review"),
+    path("tasks/", views.task_list, name="tasks"),
+]

@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from chainwatch.targets.models import Indicator, Observation, Target
+from chainwatch.targets.models import (
+    Indicator,
+    Observation,
+    ReportingForm,
+    ReportingFormItem,
+    Submission,
+    Target,
+    ValidationRule,
+)
 
 
 @admin.register(Indicator)
@@ -25,4 +33,39 @@ class ObservationAdmin(admin.ModelAdmin):
     list_filter = ("status", "period_type", "is_current", "origin")
     search_fields = ("key", "indicator__code", "indicator__name_zh", "region__name_zh", "span")
     list_select_related = ("indicator", "region", "sector", "chain_node")
-    raw_id_fields = ("indicator", "region", "sector", "chain_node", "document", "clause", "reporter")
+    raw_id_fields = ("indicator", "region", "sector", "chain_node", "document", "clause", "reporter", "form")
+
+
+class ReportingFormItemInline(admin.TabularInline):
+    model = ReportingFormItem
+    extra = 1
+    raw_id_fields = ("indicator", "sector", "chain_node")
+
+
+@admin.register(ReportingForm)
+class ReportingFormAdmin(admin.ModelAdmin):
+    list_display = ("code", "name_zh", "period_type", "deadline_days", "lock_after_days", "template_version", "active")
+    list_filter = ("period_type", "active")
+    search_fields = ("code", "name_zh", "name_en")
+    filter_horizontal = ("departments",)
+    raw_id_fields = ("regions",)
+    inlines = [ReportingFormItemInline]
+
+
+@admin.register(Submission)
+class SubmissionAdmin(admin.ModelAdmin):
+    list_display = ("form", "region", "department", "period", "status", "first_submitted_at", "submitted_at", "reviewed_by", "reviewed_at")
+    list_filter = ("status", "form")
+    search_fields = ("form__code", "region__name_zh", "region__code", "department__name", "period")
+    list_select_related = ("form", "region", "department", "reviewed_by")
+    raw_id_fields = ("form", "region", "department", "submitted_by", "reviewed_by")
+    readonly_fields = ("first_submitted_at", "submitted_at", "submitted_by", "reviewed_at", "reviewed_by")
+
+
+@admin.register(ValidationRule)
+class ValidationRuleAdmin(admin.ModelAdmin):
+    list_display = ("code", "name_zh", "kind", "importance", "indicator", "left_expression", "operator", "right_expression", "form", "active")
+    list_filter = ("kind", "importance", "active")
+    search_fields = ("code", "name_zh", "left_expression", "right_expression", "indicator__code")
+    list_select_related = ("indicator", "form")
+    raw_id_fields = ("indicator", "form")

@@ -147,7 +147,7 @@ def series_key(indicator_id: int, region_id: int, sector_id: int | None, chain_n
 class Observation(BaseModel):
     """A reported or published value of a series for one period, with who stated it."""
 
-    scoping = {"region": "region", "department": "indicator__targets__owner", "enterprise": "reporter__profile__enterprise"}
+    scoping = {"region": "region", "department": "indicator__targets__owner", "enterprise": "reporter__profile__enterprise", "unpublished": {"status": "draft"}, "author": "reporter"}
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("草稿")
@@ -183,6 +183,10 @@ class Observation(BaseModel):
     span = models.TextField(_("原文"), blank=True)
     span_start = models.PositiveIntegerField(_("原文起始"), null=True, blank=True)
     span_end = models.PositiveIntegerField(_("原文结束"), null=True, blank=True)
+    form = models.ForeignKey(
+        "ReportingForm", verbose_name=_("报表"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="observations",
+    )
     version = models.PositiveIntegerField(_("版本"), default=1)
     is_current = models.BooleanField(_("当前版本"), default=True)
 
@@ -204,3 +208,205 @@ class Observation(BaseModel):
     def save(self, *args, **kwargs):
         self.series = series_key(self.indicator_id, self.region_id, self.sector_id, self.chain_node_id)
         super().save(*args, **kwargs)
+
+
+class PeriodType(models.TextChoices):
+    YEAR = "year", _("年报")
+    QUARTER = "quarter", _("季报")
+    MONTH = "month", _("月报")
+
+
+class ReportingForm(BaseModel):
+    """A reporting form (DHIS2 data set): which values which reporters send, how often, by when."""
+
+    code = models.CharField(_("代码"), max_length=40, unique=True)
+    name_zh = models.CharField(_("名称"), max_length=150)
+    name_en = models.CharField(_("英文名称"), max_length=200, blank=True)
+    indicators = models.ManyToManyField(
+        Indicator, verbose_name=_("指标"), through="ReportingFormItem", related_name="reporting_forms"
+    )
+    regions = models.ManyToManyField(Region, verbose_name=_("填报地区"), blank=True, related_name="reporting_forms")
+    departments = models.ManyToManyField(
+        Department, verbose_name=_("填报部门"), blank=True, related_name="reporting_forms"
+    )
+    period_type = models.CharField(_("报送周期"), max_length=8, choices=PeriodType.choices, default=PeriodType.YEAR)
+    deadline_days = models.PositiveSmallIntegerField(_("截止（期末后天数）"), default=15)
+    lock_after_days = models.PositiveSmallIntegerField(
+        _("期末后锁定天数"), null=True, blank=True, help_text=_("空表示不自动锁定")
+    )
+    template_version = models.PositiveSmallIntegerField(
+        _("模板版本"), default=1, help_text=_("修改报表内容后加一，旧模板上传会被拒绝")
+    )
+    active = models.BooleanField(_("启用"), default=True)
+    description = models.TextField(_("填报说明"), blank=True)
+
+    class Meta:
+        verbose_name = _("报表")
+        verbose_name_plural = _("报表")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name_zh}（{self.code}）"
+
+
+class ReportingFormItem(models.Model):
+    """One value a form asks for: an indicator, optionally for a sector or chain node."""
+
+    form = models.ForeignKey(ReportingForm, verbose_name=_("报表"), on_delete=models.CASCADE, related_name="items")
+    indicator = models.ForeignKey(Indicator, verbose_name=_("指标"), on_delete=models.PROTECT, related_name="+")
+    sector = models.ForeignKey(Sector, verbose_name=_("集群/产业"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    chain_node = models.ForeignKey(ChainNode, verbose_name=_("产业链环节"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    order = models.PositiveSmallIntegerField(_("顺序"), default=0)
+
+    class Meta:
+        verbose_name = _("报表指标")
+        verbose_name_plural = _("报表指标")
+        ordering = ["form", "order", "id"]
+
+    def __str__(self) -> str:
+        extra = self.sector or self.chain_node
+        return f"{self.indicator.name_zh}{f' · {extra}' if extra else ''}"
+
+    @property
+    def sector_code(self) -> str:
+        node = self.sector or self.chain_node
+        return node.code if node else ""
+
+    @property
+    def expected_unit(self) -> str:
+        return self.indicator.unit or (self.chain_node.unit if self.chain_node_id else "")
+
+
+class Submission(BaseModel):
+    """One reporter's report for one form and period, and where it stands in the approval chain.
+
+    The reporter is a region (its users report) or a department; ``region`` is always set (for a
+    department: the department's region) so scoping and the hierarchy work the same way.
+    """
+
+    scoping = {"region": "region", "department": "department"}
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        SUBMITTED = "submitted", _("已提交")
+        RETURNED = "returned", _("已退回")
+        APPROVED = "approved", _("已审核")
+
+    form = models.ForeignKey(ReportingForm, verbose_name=_("报表"), on_delete=models.PROTECT, related_name="submissions")
+    region = models.ForeignKey(Region, verbose_name=_("填报地区"), on_delete=models.PROTECT, related_name="submissions")
+    department = models.ForeignKey(
+        Department, verbose_name=_("填报部门"), null=True, blank=True, on_delete=models.PROTECT, related_name="submissions"
+    )
+    period = models.CharField(_("期间"), max_length=10)
+    period_end = models.DateField(_("期间结束"))
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    first_submitted_at = models.DateTimeField(_("首次提交时间"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("提交人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("审核人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    comment = models.TextField(_("审核意见"), blank=True)
+
+    class Meta:
+        verbose_name = _("报表填报")
+        verbose_name_plural = _("报表填报")
+        ordering = ["form", "-period_end", "region__path"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["form", "region", "period"], condition=Q(department__isnull=True), name="submission_region_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["form", "department", "period"], condition=Q(department__isnull=False), name="submission_department_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        reporter = self.department.name if self.department_id else self.region.name_zh
+        return f"{self.form.code} {reporter} {self.period}"
+
+    @property
+    def reporter_name(self) -> str:
+        return self.department.name if self.department_id else self.region.name_zh
+
+    @property
+    def reporter_code(self) -> str:
+        return f"dept:{self.department_id}" if self.department_id else self.region.code
+
+
+class ValidationRule(BaseModel):
+    """A check on reported values (DHIS2 validation rule), stored as data.
+
+    - ``range``: the indicator's value lies within [min_value, max_value];
+    - ``change``: the value changes against the previous period by at most max_change_percent;
+    - ``compare``: left_expression operator right_expression, each a sum/difference/product of
+      indicator codes (``CODE`` = sum over its sectors; ``CODE@SECTOR`` one sector) and numbers.
+    Values are converted to each indicator's unit before a rule sees them.
+    """
+
+    class Kind(models.TextChoices):
+        RANGE = "range", _("取值范围")
+        CHANGE = "change", _("与上期相比变化")
+        COMPARE = "compare", _("指标间关系")
+
+    class Importance(models.TextChoices):
+        WARNING = "warning", _("警告")
+        ERROR = "error", _("错误")
+
+    class Operator(models.TextChoices):
+        LT = "<", "<"
+        LE = "<=", "≤"
+        EQ = "==", "="
+        GE = ">=", "≥"
+        GT = ">", ">"
+        NE = "!=", "≠"
+
+    code = models.CharField(_("代码"), max_length=60, unique=True)
+    name_zh = models.CharField(_("名称"), max_length=200)
+    kind = models.CharField(_("类型"), max_length=8, choices=Kind.choices)
+    importance = models.CharField(_("重要性"), max_length=8, choices=Importance.choices, default=Importance.ERROR)
+    form = models.ForeignKey(
+        ReportingForm, verbose_name=_("仅适用报表"), null=True, blank=True, on_delete=models.CASCADE,
+        related_name="validation_rules",
+    )
+    indicator = models.ForeignKey(Indicator, verbose_name=_("指标"), null=True, blank=True, on_delete=models.CASCADE, related_name="validation_rules")
+    min_value = models.DecimalField(_("下限"), max_digits=24, decimal_places=6, null=True, blank=True)
+    max_value = models.DecimalField(_("上限"), max_digits=24, decimal_places=6, null=True, blank=True)
+    max_change_percent = models.DecimalField(_("最大变化幅度%"), max_digits=8, decimal_places=3, null=True, blank=True)
+    left_expression = models.CharField(_("左式"), max_length=300, blank=True)
+    operator = models.CharField(_("运算符"), max_length=2, choices=Operator.choices, blank=True)
+    right_expression = models.CharField(_("右式"), max_length=300, blank=True)
+    active = models.BooleanField(_("启用"), default=True)
+    source = models.CharField(_("依据"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("校验规则")
+        verbose_name_plural = _("校验规则")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name_zh}（{self.code}）"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from chainwatch.targets.validation import RuleError, rule_from_row
+
+        try:
+            rule_from_row(self.as_row())
+        except RuleError as exc:
+            raise ValidationError(str(exc)) from exc
+
+    def as_row(self) -> dict:
+        return {
+            "code": self.code,
+            "name": self.name_zh,
+            "kind": self.kind,
+            "importance": self.importance,
+            "indicator": self.indicator.code if self.indicator_id else None,
+            "min_value": self.min_value,
+            "max_value": self.max_value,
+            "max_change_percent": self.max_change_percent,
+            "left": self.left_expression,
+            "operator": self.operator,
+            "right": self.right_expression,
+        }

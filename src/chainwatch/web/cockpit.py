@@ -1,0 +1,306 @@
+"""What the 驾驶舱 (cockpit) and the target page show, read through ``scope`` in a fixed number of
+queries whatever the size of the region: the progress service evaluates every target at once and
+the drill-down buckets the results by child region in Python (materialised paths)."""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+from django.http import Http404
+
+from chainwatch.accounts.models import Role
+from chainwatch.chains.models import Sector
+from chainwatch.core import audit
+from chainwatch.core.scoping import home_region, is_admin, profile_of, scope
+from chainwatch.core.units import UnitError, conversion_factor
+from chainwatch.geo.models import Region
+from chainwatch.policy.models import Task
+from chainwatch.projects.models import Project
+from chainwatch.targets import models as target_models
+from chainwatch.targets.models import Observation, Target, series_key
+from chainwatch.targets.services import evaluate_targets
+
+LIGHTS = ("red", "yellow", "green", "grey")
+LAGGING_SHOWN = 20
+LIST_SHOWN = 20
+
+
+def allowed_root(user) -> Region | None:
+    """The highest region whose cockpit ``user`` may open; None means the whole country."""
+    if is_admin(user):
+        return None
+    profile = profile_of(user)
+    if profile is None:
+        raise Http404("no role")
+    region = home_region(user)
+    if region is None:
+        raise Http404("no region")
+    return region
+
+
+def cockpit_region(user, code: str | None) -> Region | None:
+    """The region asked for, if the user may open it (404 otherwise: never confirm what exists)."""
+    root = allowed_root(user)
+    if not code:
+        return root
+    region = Region.objects.filter(code=code, valid_to__isnull=True).first()
+    if region is None or (root is not None and not region.path.startswith(root.path)):
+        raise Http404("region out of scope")
+    return region
+
+
+def _subtree(queryset, lookup: str, region: Region | None):
+    return queryset if region is None else queryset.filter(**{f"{lookup}__path__startswith": region.path})
+
+
+@dataclass
+class ChildRow:
+    region: Region
+    lights: Counter = field(default_factory=Counter)
+    own: bool = False  # the region's own targets (本级), not a child
+
+    @property
+    def total(self) -> int:
+        return sum(self.lights.values())
+
+
+@dataclass
+class Cockpit:
+    region: Region | None
+    ancestors: list[Region]
+    cluster: Sector | None
+    clusters: list[Sector]
+    as_of: datetime.date
+    lights: Counter
+    lagging: list
+    children: list[ChildRow]
+    red_projects: list
+    red_project_count: int
+    overdue_tasks: list
+    overdue_task_count: int
+    overdue_reports: list
+    stale_targets: list
+
+    @property
+    def target_count(self) -> int:
+        return sum(self.lights.values())
+
+    def chart(self) -> dict:
+        """Children × lights for the stacked bar chart."""
+        rows = [c for c in self.children if c.total]
+        return {
+            "regions": [f"{c.region.name_zh}（本级）" if c.own else c.region.name_zh for c in rows],
+            "codes": [None if c.own else c.region.code for c in rows],
+            "series": {light: [c.lights.get(light, 0) for c in rows] for light in LIGHTS},
+        }
+
+
+def _ancestors(region: Region | None, root: Region | None) -> list[Region]:
+    if region is None:
+        return []
+    codes = region.ancestor_codes()
+    found = {r.code: r for r in Region.objects.filter(code__in=codes, valid_to__isnull=True)}
+    chain = [found[c] for c in reversed(codes) if c in found]
+    if root is not None:
+        chain = [r for r in chain if r.path.startswith(root.path)]
+    return chain
+
+
+def build(user, region: Region | None, *, cluster_code: str | None = None, as_of: datetime.date | None = None) -> Cockpit:
+    as_of = as_of or datetime.date.today()
+    clusters = list(
+        _subtree(Sector.objects.filter(kind=Sector.Kind.CLUSTER), "region", region).order_by("code")
+    )
+    cluster = None
+    if cluster_code:
+        cluster = next((c for c in clusters if c.code == cluster_code), None)
+        if cluster is None:
+            raise Http404("unknown cluster")
+
+    targets = _subtree(scope(Target.objects.exclude(review=Target.Review.REJECTED), user), "region", region)
+    if cluster is not None:
+        targets = targets.filter(Q(sector=cluster) | Q(sector__parent=cluster))
+    results = evaluate_targets(targets.order_by("region__path", "indicator__code", "year", "id"), as_of=as_of)
+    lights = Counter(item.light for item in results)
+    order = {"red": 0, "yellow": 1}
+    lagging = sorted(
+        (item for item in results if item.lagging),
+        key=lambda item: (order[item.light], item.progress.pace_gap if item.progress.pace_gap is not None else 0),
+    )
+    stale = [item for item in results if item.status == "stale"]
+
+    # Drill-down: children of the region (the provinces for the whole country).
+    children_qs = Region.objects.current().order_by("path")
+    children_qs = children_qs.filter(parent=region) if region is not None else children_qs.filter(parent__isnull=True)
+    depth = region.depth + 1 if region is not None else 0
+    children = {child.code: ChildRow(child) for child in children_qs}
+    own = ChildRow(region, own=True) if region is not None else None
+    for item in results:
+        if own is not None and item.target.region_id == region.pk:
+            own.lights[item.light] += 1
+            continue
+        parts = item.target.region.path.strip("/").split("/")
+        if len(parts) > depth and parts[depth] in children:
+            children[parts[depth]].lights[item.light] += 1
+
+    projects = _subtree(scope(Project.objects.filter(colour="red"), user), "region", region)
+    if cluster is not None:
+        projects = projects.filter(Q(sector=cluster) | Q(sector__parent=cluster))
+    red_projects = list(projects.select_related("region", "owner").order_by("code")[:LIST_SHOWN])
+    red_count = len(red_projects) if len(red_projects) < LIST_SHOWN else projects.count()
+
+    tasks = _subtree(
+        scope(Task.objects.filter(due_date__lt=as_of).exclude(status=Task.Status.DONE), user), "document__region", region
+    ).exclude(review=Task.Review.REJECTED)
+    overdue_tasks = list(tasks.select_related("document", "clause").order_by("due_date", "id")[:LIST_SHOWN])
+    task_count = len(overdue_tasks) if len(overdue_tasks) < LIST_SHOWN else tasks.count()
+
+    return Cockpit(
+        region=region,
+        ancestors=_ancestors(region, allowed_root(user)),
+        cluster=cluster,
+        clusters=clusters,
+        as_of=as_of,
+        lights=lights,
+        lagging=lagging[:LAGGING_SHOWN],
+        children=([own] if own is not None and own.total else []) + list(children.values()),
+        red_projects=red_projects,
+        red_project_count=red_count,
+        overdue_tasks=overdue_tasks,
+        overdue_task_count=task_count,
+        overdue_reports=overdue_reports(user, region, as_of),
+        stale_targets=stale[:LIST_SHOWN],
+    )
+
+
+def overdue_reports(user, region: Region | None, as_of: datetime.date) -> list:
+    """Submissions still in draft or returned after their form's deadline (reporting forms)."""
+    Submission = getattr(target_models, "Submission", None)
+    if Submission is None:
+        return []
+    pending = _subtree(
+        scope(Submission.objects.filter(status__in=["draft", "returned"], period_end__lt=as_of), user), "region", region
+    ).select_related("form", "region", "department").order_by("period_end", "id")[:200]
+    late = []
+    for submission in pending:
+        due = submission.period_end + datetime.timedelta(days=submission.form.deadline_days)
+        if due < as_of:
+            submission.due = due
+            late.append(submission)
+    return late[:LIST_SHOWN]
+
+
+# ---------------------------------------------------------------------------------------------
+# One target
+
+
+def target_for(user, pk: int) -> Target:
+    target = (
+        scope(Target.objects.filter(pk=pk), user)
+        .select_related("indicator", "region", "sector", "chain_node", "document", "clause", "owner", "parent")
+        .first()
+    )
+    if target is None:
+        raise Http404("target out of scope")
+    return target
+
+
+def _factor(source: str, target: str) -> float | None:
+    if source == target:
+        return 1.0
+    try:
+        return conversion_factor(source, target)
+    except UnitError:
+        return None
+
+
+def target_page(user, target: Target, *, as_of: datetime.date | None = None) -> dict:
+    as_of = as_of or datetime.date.today()
+    result = evaluate_targets(Target.objects.filter(pk=target.pk), as_of=as_of)[0]
+    progress = result.progress
+    unit = result.unit or target.unit
+    series = series_key(target.indicator_id, target.region_id, target.sector_id, target.chain_node_id)
+    observations = list(
+        scope(Observation.objects.filter(series=series), user)
+        .select_related("reporter")
+        .order_by("period_end", "-version", "id")
+    )
+    actuals = []
+    for obs in observations:
+        factor = _factor(obs.unit, unit)
+        if obs.status == Observation.Status.APPROVED and obs.is_current and factor is not None and obs.period_end <= as_of:
+            actuals.append([obs.period_end.isoformat(), float(obs.value) * factor, obs.period])
+    siblings = (
+        scope(Target.objects.filter(indicator=target.indicator_id, region=target.region_id, sector=target.sector_id,
+                                    chain_node=target.chain_node_id), user)
+        .exclude(review=Target.Review.REJECTED)
+        .exclude(year__isnull=True)
+        .filter(change_kind="", count_threshold__isnull=True)
+        .order_by("year", "id")
+    )
+    milestones = []
+    for sibling in siblings:
+        factor = _factor(sibling.unit, unit)
+        if factor is not None:
+            milestones.append([f"{sibling.year}-12-31", float(sibling.value) * factor, sibling.pk, sibling.comparator])
+    target_value = progress.target_value
+    if target_value is None and not target.change_kind and target.count_threshold is None:
+        factor = _factor(target.unit, unit)
+        target_value = float(target.value) * factor if factor is not None else None
+    chart = {
+        "unit": unit,
+        "as_of": as_of.isoformat(),
+        "actuals": actuals,
+        "trajectory": [[f"{year}-12-31", value] for year, value in progress.trajectory],
+        "milestones": milestones,
+        "expected_now": progress.expected_now,
+        "target": {"date": f"{target.year}-12-31" if target.year else None, "value": target_value},
+        "projection": None,
+        "light": progress.light,
+    }
+    if progress.projected_value is not None and progress.latest_period_end and target.year:
+        chart["projection"] = {
+            "from": progress.latest_period_end.isoformat(),
+            "from_value": progress.latest_value,
+            "to": f"{target.year}-12-31",
+            "value": progress.projected_value,
+            "low": progress.projected_low if progress.projected_low is not None else progress.projected_value,
+            "high": progress.projected_high if progress.projected_high is not None else progress.projected_value,
+        }
+    return {
+        "result": result,
+        "progress": progress,
+        "unit": unit,
+        "observations": observations,
+        "chart": chart,
+        "clause_text": clause_parts(target),
+        "history": list(audit.history(target).select_related("content_type")[:50]),
+    }
+
+
+def clause_parts(target: Target) -> tuple[str, str, str] | None:
+    """The clause text split around the target's span: (before, span, after)."""
+    clause, document = target.clause, target.document
+    if document is None:
+        return None
+    text = document.text
+    if target.span_start is None or target.span_end is None:
+        if clause is not None:
+            return (text[clause.start:clause.end], "", "")
+        return None
+    start, end = target.span_start, target.span_end
+    if clause is not None and clause.start <= start and end <= clause.end:
+        lo, hi = clause.start, clause.end
+    else:
+        lo, hi = max(0, start - 120), min(len(text), end + 120)
+    return (text[lo:start], text[start:end], text[end:hi])
+
+
+def role_label(user) -> str:
+    if getattr(user, "is_superuser", False):
+        return str(Role.ADMIN.label)
+    profile = profile_of(user)
+    return str(profile.get_role_display()) if profile else ""

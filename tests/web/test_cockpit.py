@@ -1,0 +1,156 @@
+"""Pages of the web app for every role: the cockpit, the target page and the history view."""
+
+import pytest
+from django.test import Client
+
+from accounts.world import ROLES
+
+pytestmark = pytest.mark.django_db
+
+TARGET_VISIBLE = {
+    "admin": {"county_target", "neighbour_target", "xl_target", "gz_target"},
+    "province": {"county_target", "neighbour_target", "xl_target"},
+    "league": {"county_target", "neighbour_target", "xl_target"},
+    "county": {"county_target"},
+    "neighbour": {"neighbour_target"},
+    "leader": {"county_target", "neighbour_target", "xl_target"},
+    "department": {"county_target", "xl_target"},
+    "enterprise_a": set(),
+    "enterprise_b": set(),
+    "guizhou": {"gz_target"},
+    "norole": set(),
+}
+XL_COCKPIT = {"admin", "province", "league", "leader", "department"}
+
+
+def client_for(world, role):
+    client = Client()
+    client.force_login(world.users[role])
+    return client
+
+
+@pytest.mark.parametrize("url", ["/cockpit/", "/cockpit/152500/", "/cockpit/targets/1/", "/history/targets/target/1/"])
+def test_pages_need_login(client, url):
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_cockpit_home_per_role(world, role):
+    response = client_for(world, role).get("/cockpit/")
+    assert response.status_code == (404 if role == "norole" else 200)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_cockpit_of_xilingol_per_role(world, role):
+    response = client_for(world, role).get("/cockpit/152500/")
+    assert response.status_code == (200 if role in XL_COCKPIT else 404)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_target_page_and_history_per_role(world, role):
+    client = client_for(world, role)
+    for name in ("county_target", "neighbour_target", "xl_target", "gz_target"):
+        pk = getattr(world, name).pk
+        expected = 200 if name in TARGET_VISIBLE[role] else 404
+        assert client.get(f"/cockpit/targets/{pk}/").status_code == expected, (role, name)
+        assert client.get(f"/history/targets/target/{pk}/").status_code == expected, (role, name)
+
+
+def test_league_cockpit_shows_the_league_only(world):
+    text = client_for(world, "league").get("/cockpit/").content.decode()
+    assert "锡林郭勒盟" in text and "锡林浩特红色测试项目" in text
+    assert "贵州红色测试项目" not in text and "贵州" not in text
+    # Drill-down: the counties with targets are rows linking to their own cockpit.
+    assert 'href="/cockpit/152502/"' in text and 'href="/cockpit/152501/"' in text
+
+
+def test_county_cockpit_does_not_show_the_neighbour(world):
+    text = client_for(world, "county").get("/cockpit/").content.decode()
+    assert "锡林浩特市" in text and "二连浩特" not in text
+
+
+def test_cockpit_counts_match_the_progress_service(world):
+    """The light counts on the page are those of evaluate_targets over the same scoped targets."""
+    import datetime
+    import re
+    from collections import Counter
+
+    from chainwatch.core.scoping import scope
+    from chainwatch.targets.models import Target
+    from chainwatch.targets.services import evaluate_targets
+
+    user = world.users["league"]
+    targets = scope(Target.objects.exclude(review="rejected"), user).filter(region__path__startswith=world.xl.path)
+    expected = Counter(item.light for item in evaluate_targets(targets, as_of=datetime.date.today()))
+    text = client_for(world, "league").get("/cockpit/152500/").content.decode()
+    for light in ("red", "yellow", "green", "grey"):
+        shown = int(re.search(rf'data-light="{light}">(\d+)<', text).group(1))
+        assert shown == expected.get(light, 0)
+    assert sum(expected.values()) == targets.count() > 100
+
+
+def test_cluster_filter(world):
+    client = client_for(world, "league")
+    response = client.get("/cockpit/152500/", {"cluster": "NO.SUCH"})
+    assert response.status_code == 404
+    from chainwatch.chains.models import Sector
+
+    cluster = Sector.objects.filter(kind="cluster", region=world.xl).order_by("code").first()
+    response = client.get("/cockpit/152500/", {"cluster": cluster.code})
+    assert response.status_code == 200 and cluster.name_zh in response.content.decode()
+    partial = client.get("/cockpit/152500/", {"cluster": cluster.code}, HTTP_HX_REQUEST="true")
+    assert b"<html" not in partial.content and b"cockpit-head" in partial.content
+
+
+def test_target_page_shows_chart_data_clause_and_history(world):
+    import json
+
+    from chainwatch.targets.models import Observation
+
+    target = world.xl_target
+    client = client_for(world, "league")
+    text = client.get(f"/cockpit/targets/{target.pk}/").content.decode()
+    data = json.loads(text.split('<script id="target-data" type="application/json">')[1].split("</script>")[0])
+    assert data["target"]["value"] == float(target.value)
+    assert data["unit"] == target.unit
+    # The clause with the span highlighted, from the document text itself.
+    assert f"<mark>{target.span}</mark>" in text or f"<mark>{target.document.text[target.span_start:target.span_end]}</mark>" in text
+    assert target.clause.path in text and 'id="target-chart"' in text
+    # Approved observations of the series are the chart's actuals; drafts are not.
+    Observation.objects.create(
+        indicator=target.indicator, region=target.region, sector=target.sector, chain_node=target.chain_node,
+        period="2024", period_type="year", period_start="2024-01-01", period_end="2024-12-31", value=7,
+        unit=target.unit, status="approved",
+    )
+    text = client.get(f"/cockpit/targets/{target.pk}/").content.decode()
+    data = json.loads(text.split('<script id="target-data" type="application/json">')[1].split("</script>")[0])
+    assert ["2024-12-31", 7.0, "2024"] in data["actuals"]
+
+
+def test_history_lists_audit_entries_and_exports(world):
+    from chainwatch.core import audit
+
+    target = world.county_target
+    audit.record(world.users["county"], "update", target, before={"value": "40"}, after={"value": "50"}, note="<b>调整</b>")
+    client = client_for(world, "county")
+    text = client.get(f"/history/targets/target/{target.pk}/").content.decode()
+    assert "t-county" in text and "&lt;b&gt;调整&lt;/b&gt;" in text and "<b>调整</b>" not in text
+    partial = client.get(f"/history/targets/target/{target.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in partial and 'id="history"' in partial
+    csv_text = client.get(f"/history/targets/target/{target.pk}/?format=csv").content.decode("utf-8-sig")
+    assert csv_text.splitlines()[0] == "id,at,actor,action,model,object_id,object_repr,before,after,note"
+    assert "t-county,update,targets.target" in csv_text
+    jsonl = client.get(f"/history/targets/target/{target.pk}/?format=jsonl").content.decode()
+    assert '"after": {"value": "50"}' in jsonl
+
+
+@pytest.mark.parametrize("path", ["auth/user/1", "accounts/profile/1", "core/auditentry/1", "nope/nope/1", "sessions/session/1"])
+def test_history_of_private_or_unknown_models_is_404_for_non_admins(world, path):
+    assert client_for(world, "league").get(f"/history/{path}/").status_code == 404
+
+
+def test_user_history_is_visible_to_admins(world):
+    user = world.users["county"]
+    text = client_for(world, "admin").get(f"/history/auth/user/{user.pk}/").content.decode()
+    assert "创建用户" in text and "pbkdf2" not in text and "md5$" not in text
