@@ -146,6 +146,12 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "chainwatch API",
     "DESCRIPTION": "产业链集群监测调度平台 REST API",
     "VERSION": "0.1.0",
+    # Several models have a field named "stage" with different choices: name each enum.
+    "ENUM_NAME_OVERRIDES": {
+        "ProjectStageEnum": "chainwatch.projects.models.Stage",
+        "ChainNodeStageEnum": "chainwatch.chains.models.ChainNode.Stage",
+        "LeadStageEnum": "chainwatch.projects.models.LeadStage",
+    },
 }
 
 if not DEBUG:

@@ -15,9 +15,9 @@ from django.urls import reverse
 from chainwatch.core.audit import history
 from chainwatch.core.models import AuditEntry
 from chainwatch.policy import services
-from chainwatch.policy.models import Clause, PolicyDocument, Task, define_proposed_target
+from chainwatch.policy.models import Clause, PolicyDocument, Task
 from chainwatch.policy.textio import PolicyTextError
-from chainwatch.targets.models import Target
+from chainwatch.targets.models import ProposedTarget, Target
 
 pytestmark = pytest.mark.django_db
 
@@ -215,15 +215,14 @@ def test_console_script_exit_code_and_no_traceback(tmp_path):
 
 
 def test_admin_actions_accept_and_reject(admin_client, imported):
-    proposed = define_proposed_target()
-    ids = list(proposed.objects.filter(document=imported.document).order_by("span_start").values_list("pk", flat=True))
-    url = reverse("admin:policy_proposedtarget_changelist")
+    ids = list(ProposedTarget.objects.filter(document=imported.document).order_by("span_start").values_list("pk", flat=True))
+    url = reverse("admin:targets_proposedtarget_changelist")
     assert admin_client.get(url).status_code == 200
     admin_client.post(url, {"action": "accept_targets", "_selected_action": ids[:2]})
     admin_client.post(url, {"action": "reject_targets", "_selected_action": ids[2:3]})
     reviews = dict(Target.objects.filter(pk__in=ids[:3]).values_list("pk", "review"))
     assert [reviews[i] for i in ids[:3]] == ["accepted", "accepted", "rejected"]
-    assert proposed.objects.filter(document=imported.document).count() == 20
+    assert ProposedTarget.objects.filter(document=imported.document).count() == 20
     task = Task.objects.filter(document=imported.document).first()
     admin_client.post(reverse("admin:policy_task_changelist"), {"action": "accept_tasks", "_selected_action": [task.pk]})
     task.refresh_from_db()

@@ -911,6 +911,11 @@ class BalanceMatrix:
         return self.keys.index(key)
 
 
+def node_order(template: Template) -> tuple[str, ...]:
+    """Node codes in template order (the columns of :class:`BalanceMatrix`)."""
+    return _structure(template).ordered
+
+
 def balance_matrix(
     template: Template,
     supplies: Mapping[str, Supply],
@@ -928,17 +933,12 @@ def balance_matrix(
     import numpy as np
 
     structure = _structure(template)
-    _check_options(reference, national, tolerance)
-    if national is not None:
-        _check_quantities(structure, "national", national)
-    coefficients = _parse_overrides(template, overrides)
     keys = tuple(supplies)
     missing = sorted(set(keys) - set(mixes))
     if missing:
         raise ValueError(f"mixes: no mix for {', '.join(map(str, missing[:5]))}")
     columns = {code: j for j, code in enumerate(structure.ordered)}
-    count = len(keys)
-    supply = np.zeros((count, len(columns)))
+    supply = np.zeros((len(keys), len(columns)))
     for i, key in enumerate(keys):
         quantities = supplies[key]
         try:
@@ -947,13 +947,51 @@ def balance_matrix(
             raise ValueError(f"{key}: {exc}") from exc
         for code, value in quantities.items():
             supply[i, columns[code]] = value
+    return balance_array(
+        template, keys, supply, [mixes[key] for key in keys], overrides=overrides, reference=reference,
+        national=national, tolerance=tolerance, pass_through=pass_through,
+    )
+
+
+def balance_array(
+    template: Template,
+    keys: Sequence[str],
+    supply: Any,
+    mixes: Sequence[Mapping[str, float]],
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    reference: str = "local",
+    national: Supply | None = None,
+    tolerance: float = 0.15,
+    pass_through: bool = True,
+) -> BalanceMatrix:
+    """:func:`balance_matrix` on a ready array: ``supply[i, j]`` = quantity of key ``i`` at the
+    node :func:`node_order` lists ``j``-th (node units, ≥ 0); ``mixes[i]`` = key ``i``'s mix (pass
+    the same mapping object for keys that share a mix: each distinct one is validated once)."""
+    import numpy as np
+
+    structure = _structure(template)
+    _check_options(reference, national, tolerance)
+    if national is not None:
+        _check_quantities(structure, "national", national)
+    coefficients = _parse_overrides(template, overrides)
+    keys = tuple(keys)
+    supply = np.asarray(supply, dtype=float)
+    columns = {code: j for j, code in enumerate(structure.ordered)}
+    count = len(keys)
+    if supply.shape != (count, len(columns)):
+        raise ValueError(f"supply: expected shape {(count, len(columns))}, got {supply.shape}")
+    if len(mixes) != count:
+        raise ValueError("mixes: one mix per key")
+    if (supply < 0).any():
+        bad = sorted({keys[i] for i in np.argwhere(supply < 0)[:, 0]})
+        raise ValueError(f"supply: negative quantity for {', '.join(bad[:5])}")
 
     # chemistry shares per distinct mix, computed exactly as the scalar engine does
     distinct: dict[int, int] = {}
     mix_rows: list[Mapping[str, float]] = []
     mix_of = np.empty(count, dtype=np.int64)
-    for i, key in enumerate(keys):
-        mix = mixes[key]
+    for i, mix in enumerate(mixes):
         if id(mix) not in distinct:
             _check_mix(template, structure, mix)
             distinct[id(mix)] = len(mix_rows)
@@ -1100,7 +1138,9 @@ __all__ = [
     "Template",
     "TemplateError",
     "balance",
+    "balance_array",
     "balance_many",
+    "node_order",
     "balance_matrix",
     "BalanceMatrix",
     "gaps",

@@ -48,7 +48,8 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from django.db import transaction
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import FloatField, Q, QuerySet, Sum
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from chainwatch.chains import balance as engine
@@ -277,7 +278,11 @@ def _registry(queryset: QuerySet, loaded: LoadedTemplate, year: int, group_regio
     result: dict = defaultdict(float)
     factors: dict[tuple[str, str], float] = {}
     active = queryset.filter(_active(year))
-    grouped = active.values_list(where_field, "node_id", "unit", "status").annotate(total=Sum("amount")).order_by()
+    grouped = (
+        active.values_list(where_field, "node_id", "unit", "status")
+        .annotate(total=Cast(Sum("amount"), FloatField()))
+        .order_by()
+    )
     for where, node_id, unit, status, total in grouped:
         node_unit = loaded.units[node_id]
         factor = factors.get((unit, node_unit))
@@ -291,7 +296,7 @@ def _registry(queryset: QuerySet, loaded: LoadedTemplate, year: int, group_regio
                     f"产能记录{rows}（环节{code}）的单位“{unit}”无法换算为“{node_unit}”：{exc} / "
                     f"capacity row(s) {rows} at {code}: unit {unit!r} does not convert to {node_unit!r}"
                 ) from exc
-        result[(where, node_id, status)] += float(total) * factor
+        result[(where, node_id, status)] += total * factor
     inactive = queryset.exclude(_active(year)).values_list(where_field, "node_id", "status").distinct().order_by()
     for key in inactive:
         result[key] += 0.0
@@ -574,51 +579,57 @@ def balance_all_regions(
     inactive rows), the published aggregates or the targets (1), the regions (1). The engine runs
     vectorised over all regions (:func:`~chainwatch.chains.balance.balance_matrix`); the numbers
     equal :func:`balance_for` region by region."""
+    import numpy as np
+
     from chainwatch.targets.models import Observation, Target
 
     _check_basis(basis)
     loaded = template if isinstance(template, LoadedTemplate) else load_template(template)
-    supplies: dict[int, dict[str, float]] = defaultdict(dict)
-    sources: dict[int, dict[str, str]] = defaultdict(dict)
-    codes = loaded.node_codes
+    # (region id, node id) -> amount in the node's unit, and which sources it came from (bits)
+    amounts: dict[tuple[int, int], float] = defaultdict(float)
+    flags: dict[tuple[int, int], int] = defaultdict(int)
     if basis == "targets":
         for row in _targets(_objects(Target, user), loaded, year):
-            supplies[row["region_id"]][codes[row["node_id"]]] = row["value"]
-            sources[row["region_id"]][codes[row["node_id"]]] = "target"
+            amounts[(row["region_id"], row["node_id"])] += row["value"]
+            flags[(row["region_id"], row["node_id"])] |= 4
     else:
         statuses = STATUSES_FOR_BASIS[basis]
         capacities = _objects(Capacity, user).filter(status__in=statuses, node_id__in=list(loaded.units))
         registry = _registry(capacities, loaded, year, True)
-        published = {
-            (row["region_id"], row["node_id"], row["status"]): row["value"]
-            for row in _published(_objects(Observation, user), loaded, year, statuses)
-        }
-        found: dict[tuple[int, str], set] = defaultdict(set)
-        for (region_id, node_id, status), value in published.items():
-            if (region_id, node_id, status) not in registry:
-                code = codes[node_id]
-                supplies[region_id][code] = supplies[region_id].get(code, 0.0) + value
-                found[(region_id, code)].add("published")
+        for row in _published(_objects(Observation, user), loaded, year, statuses):
+            key = (row["region_id"], row["node_id"], row["status"])
+            if key not in registry:
+                amounts[key[:2]] += row["value"]
+                flags[key[:2]] |= 1
         for (region_id, node_id, _status), value in registry.items():
-            code = codes[node_id]
-            supplies[region_id][code] = supplies[region_id].get(code, 0.0) + value
-            found[(region_id, code)].add("registry")
-        for (region_id, code), labels in found.items():
-            sources[region_id][code] = "+".join(sorted(labels))
-    regions = Region.objects.filter(id__in=list(supplies)).only("id", "code", "path").in_bulk()
-    by_code: dict[str, dict[str, float]] = {}
-    mixes: dict[str, dict[str, float]] = {}
+            amounts[(region_id, node_id)] += value
+            flags[(region_id, node_id)] |= 2
+    region_ids = sorted({region_id for region_id, _node in amounts})
+    regions = Region.objects.filter(id__in=region_ids).only("id", "code", "path").in_bulk()
+    row_of = {region_id: i for i, region_id in enumerate(region_ids)}
+    order = engine.node_order(loaded.template)
+    column_of = {loaded.node_ids[code]: j for j, code in enumerate(order)}
+    supply = np.zeros((len(region_ids), len(order)))
+    if amounts:
+        keys = list(amounts)
+        rows = np.fromiter((row_of[r] for r, _n in keys), dtype=np.int64, count=len(keys))
+        cols = np.fromiter((column_of[n] for _r, n in keys), dtype=np.int64, count=len(keys))
+        supply[rows, cols] = np.fromiter(amounts.values(), dtype=float, count=len(keys))
     shared: dict[tuple, dict[str, float]] = {}
-    for region_id, supply in supplies.items():
-        region = regions[region_id]
-        by_code[region.code] = supply
-        mix = loaded.mix_for(region, scenario)
-        mixes[region.code] = shared.setdefault(tuple(sorted(mix.items())), mix)
+    mixes = []
+    for region_id in region_ids:
+        mix = loaded.mix_for(regions[region_id], scenario)
+        mixes.append(shared.setdefault(tuple(sorted(mix.items())), mix))
+    codes = [regions[region_id].code for region_id in region_ids]
     try:
-        matrix = engine.balance_matrix(loaded.template, by_code, mixes=mixes)
+        matrix = engine.balance_array(loaded.template, codes, supply, mixes)
     except ValueError as exc:
         raise ChainError(f"无法核算 / cannot balance: {exc}") from exc
-    return RegionBalances(matrix, loaded.template, {regions[k].code: v for k, v in sources.items()})
+    labels = {1: "published", 2: "registry", 3: "published+registry", 4: "target"}
+    sources: dict[str, dict[str, str]] = defaultdict(dict)
+    for (region_id, node_id), bits in flags.items():
+        sources[regions[region_id].code][loaded.node_codes[node_id]] = labels[bits]
+    return RegionBalances(matrix, loaded.template, sources)
 
 
 def balance_row(result: engine.NodeBalance) -> dict:

@@ -86,7 +86,8 @@ EN = {
     "实际值、目标路径与预测": "Actuals, trajectory and projection",
     "该进度使用了示例数据（非真实数据）。": "This progress uses sample data (not real).",
     "该目标没有关联政策文件。": "This target has no policy document.", "示例": "sample",
-    "尚无观测值。": "No observations yet.", "本级": "own level", "层级导航": "Breadcrumbs", "层级 ": "Level",
+    "尚无观测值。": "No observations yet.",
+    "数据过期（超过报送周期未更新）的目标：%(n)s 个。": "Targets with stale data (not updated within their reporting cycle): %(n)s.", "本级": "own level", "层级导航": "Breadcrumbs", "层级 ": "Level",
     "把产业政策变成可跟踪的数据：目标、任务、产业链、企业与项目，以及它们的实际进展。":
         "Industrial policy as data you can track: targets, tasks, chains, enterprises and projects, and how they actually progress.",
     "行政区/园区 ": "Regions and parks", "任务": "Task", "任务清单": "Task list", "企业别名": "Enterprise alias",
@@ -121,7 +122,14 @@ def fill(po: str) -> str:
             block = re.sub(r'^msgstr\[1\] ".*"$', f'msgstr[1] "{_quote(many)}"', block, flags=re.M)
         elif msgid in EN and re.search(r'^msgstr ""$', block, re.M) and "\nmsgstr \"\"\n\"" not in block + "\n":
             block = re.sub(r'^msgstr ""$', f'msgstr "{_quote(EN[msgid])}"', block, flags=re.M)
-        block = block.replace("#, fuzzy\n", "")
+        if "#, fuzzy" in block:
+            # gettext's fuzzy guesses (本级 → 省级's "Province") are never taken: the table or nothing.
+            block = "\n".join(line for line in block.splitlines() if not line.startswith("#|"))
+            block = block.replace("#, fuzzy\n", "").replace(", fuzzy", "")
+            if msgid in EN:
+                block = re.sub(r'^msgstr ".*"$', f'msgstr "{_quote(EN[msgid])}"', block, flags=re.M)
+            else:
+                block = re.sub(r'^msgstr ".*"$', 'msgstr ""', block, flags=re.M)
         blocks[index] = block
     return "\n\n".join(blocks)
 

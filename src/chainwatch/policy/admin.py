@@ -54,10 +54,7 @@ from django.contrib import messages  # noqa: E402
 from django.utils.translation import gettext_lazy as _  # noqa: E402
 
 from chainwatch.policy import services  # noqa: E402
-from chainwatch.policy.models import define_proposed_target  # noqa: E402
-
-# The admin app's ready() (which imports this module) may run before the policy app's ready().
-ProposedTarget = define_proposed_target()
+from chainwatch.targets.models import ProposedTarget  # noqa: E402
 
 
 def _run(modeladmin, request, queryset, service, verb):

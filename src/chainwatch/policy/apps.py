@@ -7,7 +7,3 @@ class PolicyConfig(AppConfig):
     label = "policy"
     verbose_name = _("政策文件")
 
-    def ready(self) -> None:
-        from chainwatch.policy.models import define_proposed_target
-
-        define_proposed_target()

@@ -122,37 +122,3 @@ class Fact(BaseModel):
 
     def __str__(self) -> str:
         return self.span
-
-
-
-# ProposedTarget is a proxy of targets.Target, so the review queue has its own admin page without
-# touching the targets app. targets.models imports this module (for Clause and PolicyDocument)
-# while chains.models is still half-imported, so the proxy cannot be built at import time: the
-# app's ready() calls define_proposed_target() once every model module is loaded, and the class is
-# then importable as ``chainwatch.policy.models.ProposedTarget``.
-ProposedTarget = None
-
-
-def define_proposed_target():
-    global ProposedTarget
-    if ProposedTarget is not None:
-        return ProposedTarget
-    from chainwatch.targets.models import Target
-
-    class ProposedTargetManager(models.Manager):
-        def get_queryset(self):
-            return super().get_queryset().filter(review=Target.Review.PROPOSED)
-
-    class Meta:
-        proxy = True
-        app_label = "policy"
-        verbose_name = _("待审核目标")
-        verbose_name_plural = _("待审核目标")
-
-    ProposedTarget = type("ProposedTarget", (Target,), {
-        "__module__": __name__,
-        "__doc__": "A target the extractor proposed from a document's text, waiting for review.",
-        "objects": ProposedTargetManager(),
-        "Meta": Meta,
-    })
-    return ProposedTarget

@@ -693,7 +693,7 @@ def _run_rules(rows: list[_Row], report: ImportReport, form) -> None:
     in_file = {(r.series, r.period.label) for r in rows}
     region_ids = {r.region.pk for r in rows}
     labels = {r.period.label for r in rows}
-    compare_codes = set().union(*[rule.codes() for rule in rules if rule.kind == "compare"]) - set()
+    compare_codes = set().union(*[rule.codes() for rule in rules if rule.kind == "compare"])
     if compare_codes:
         stored = Observation.objects.filter(
             is_current=True, region_id__in=region_ids, period__in=labels, indicator__code__in=compare_codes,

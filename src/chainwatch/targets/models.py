@@ -139,6 +139,23 @@ class Target(BaseModel):
         return {"threshold": float(self.count_threshold), "threshold_unit": self.count_threshold_unit, "count": float(self.value)}
 
 
+class ProposedTargetManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(review=Target.Review.PROPOSED)
+
+
+class ProposedTarget(Target):
+    """A target the extractor proposed from a document's text, waiting for review (its own admin
+    page in the policy section)."""
+
+    objects = ProposedTargetManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = _("待审核目标")
+        verbose_name_plural = _("待审核目标")
+
+
 def series_key(indicator_id: int, region_id: int, sector_id: int | None, chain_node_id: int | None) -> str:
     """One string naming a data series (DHIS2's data element × org unit × category)."""
     return f"{indicator_id}:{region_id}:{sector_id or ''}:{chain_node_id or ''}"

@@ -7,23 +7,9 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('policy', '0001_initial'),
-        ('targets', '0001_initial'),
     ]
 
     operations = [
-        migrations.CreateModel(
-            name='ProposedTarget',
-            fields=[
-            ],
-            options={
-                'verbose_name': '待审核目标',
-                'verbose_name_plural': '待审核目标',
-                'proxy': True,
-                'indexes': [],
-                'constraints': [],
-            },
-            bases=('targets.target',),
-        ),
         migrations.AddField(
             model_name='task',
             name='review_note',
