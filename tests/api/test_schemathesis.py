@@ -33,6 +33,21 @@ OWN = ("/api/v1/regions/", "/api/v1/departments/", "/api/v1/indicators/", "/api/
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """Requests go through the WSGI handler, whose request_started/finished signals would close
+    the test's connection (inside its transaction) on PostgreSQL; Django's test client
+    disconnects them the same way."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def token(db):
     from chainwatch.accounts.models import Role
