@@ -179,3 +179,15 @@ def test_token_authentication(world):
     assert world.county_target.pk in ids and world.gz_target.pk not in ids
     client.credentials(HTTP_AUTHORIZATION="Token " + "0" * 40)
     assert client.get("/api/v1/targets/").status_code in (401, 403)
+
+
+def test_schema_and_docs_are_served(world):
+    client = APIClient()
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert schema.status_code == 200
+    paths = schema.json()["paths"]
+    for path in ("/api/v1/regions/", "/api/v1/targets/", "/api/v1/observations/", "/api/v1/progress/"):
+        assert path in paths
+    assert "404" in paths["/api/v1/targets/{id}/"]["get"]["responses"]
+    assert "201" in paths["/api/v1/observations/"]["post"]["responses"]
+    assert client.get("/api/docs/").status_code == 200
