@@ -63,9 +63,11 @@ format: install
 test: install assets system-deps
 	$(BIN)/ruff check src tests
 	$(BIN)/pytest
+	CHAINWATCH_E2E=1 $(BIN)/pytest tests/e2e
 	@if [ -n "$$CHAINWATCH_TEST_DATABASE_URL" ]; then \
 		echo "== the suite again on $$CHAINWATCH_TEST_DATABASE_URL =="; \
-		CHAINWATCH_DATABASE_URL="$$CHAINWATCH_TEST_DATABASE_URL" $(BIN)/pytest; \
+		CHAINWATCH_DATABASE_URL="$$CHAINWATCH_TEST_DATABASE_URL" $(BIN)/pytest && \
+		CHAINWATCH_DATABASE_URL="$$CHAINWATCH_TEST_DATABASE_URL" CHAINWATCH_E2E=1 $(BIN)/pytest tests/e2e; \
 	fi
 
 clean:

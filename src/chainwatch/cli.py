@@ -11,12 +11,30 @@ import sys
 
 USAGE = """chainwatch — 产业链集群监测调度平台
 
+Setup and data
   chainwatch migrate                      create or upgrade the database schema
   chainwatch load-pack                    load the built-in knowledge pack (idempotent)
-  chainwatch load-sample                  load the labelled sample data set (示例数据)
+  chainwatch load-sample [--remove]       the labelled sample data set (示例数据)
+  chainwatch synth --scale small|province|national --seed N    synthetic data for benchmarks
   chainwatch serve [--host H] [--port N]  serve the web platform
+  chainwatch users create|token|list|deactivate ...            accounts, roles, API tokens
+  chainwatch audit export --since DATE --format csv|jsonl      the audit trail
+
+Policy, targets and progress
   chainwatch indicators [--format table|jsonl|csv]
   chainwatch targets [--region CODE] [--document CODE] [--year YEAR] [--format table|jsonl|csv]
+  chainwatch policy extract|eval|import|review|accept|reject ...
+  chainwatch observations import|template|completeness ...
+  chainwatch progress [--region CODE] [--as-of DATE] [--format table|jsonl]
+  chainwatch report --region CODE [--cluster CODE] --as-of DATE --format html|pdf|xlsx|docx -o FILE
+
+Chains and projects
+  chainwatch chain balance|gaps|peers|panorama ...
+  chainwatch enterprises import|review|merge ...
+  chainwatch rules evaluate|list ...
+  chainwatch projects recompute|escalate|mechanisms|projection|export ...
+
+  chainwatch <command> --help             the options of one command
   chainwatch help                         every command (Django's list)
 
 The database is CHAINWATCH_DATABASE_URL (default: SQLite in ./data).

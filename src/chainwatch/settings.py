@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "chainwatch.core",
     "chainwatch.accounts",
     "chainwatch.geo",
@@ -146,6 +147,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "chainwatch API",
     "DESCRIPTION": "产业链集群监测调度平台 REST API",
     "VERSION": "0.1.0",
+    # Swagger UI and ReDoc served from our own static files: intranet deployments have no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # Several models have a field named "stage" with different choices: name each enum.
     "ENUM_NAME_OVERRIDES": {
         "ProjectStageEnum": "chainwatch.projects.models.Stage",

@@ -14,7 +14,7 @@ urlpatterns = [
     path("projects/", include("chainwatch.projects.urls")),
     path("reports/", include("chainwatch.reports.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("accounts/login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
+    path("accounts/", include("chainwatch.accounts.urls")),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("chainwatch.api")),

@@ -26,16 +26,6 @@ if E2E:
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-def pytest_collection_modifyitems(config, items):
-    if E2E:
-        return
-    skip = pytest.mark.skip(reason="browser tests: run with CHAINWATCH_E2E=1 pytest tests/e2e")
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(str(item.fspath)).parents:
-            item.add_marker(skip)
-
-
 @pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright

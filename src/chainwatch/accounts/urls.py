@@ -1,5 +1,4 @@
-"""Sign-in and password change. Included by chainwatch.web.urls under /accounts/ (ahead of the
-root URLconf's plain LoginView, so /accounts/login/ is the throttled view)."""
+"""Sign-in (throttled) and password change, under /accounts/."""
 
 from django.urls import path
 

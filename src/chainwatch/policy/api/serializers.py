@@ -20,7 +20,7 @@ class PolicyDocumentDetailSerializer(PolicyDocumentSerializer):
 
 class ClauseSerializer(serializers.ModelSerializer):
     document = serializers.CharField(source="document.code", read_only=True)
-    parent = serializers.CharField(source="parent.path", read_only=True, default=None)
+    parent = serializers.CharField(source="parent.path", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Clause
