@@ -60,6 +60,8 @@ class Case:
 
     def more(self, repeat: int) -> bool:
         """Another run? Until ``repeat`` runs, or the time budget is spent (at least one run)."""
+        if self.kind == "rate":  # runs are rates, not seconds; each run is short by construction
+            return len(self.runs) < repeat
         return len(self.runs) < repeat and (not self.runs or sum(self.runs) < BUDGET_SECONDS)
 
     def finish(self) -> dict:
@@ -437,6 +439,8 @@ def run_all(*, repeat: int, quick: bool, work: Path, database_url: str, data_dir
         "http": lambda c: http_load(c, database_url=database_url, data_dir=data_dir, quick=quick, work=work),
     }
     finished = []
+    plan["__work__"] = work
+    plan["__rows__"] = {"progress_incremental": incremental_rows, "import_csv": import_rows_n, "import_xlsx": import_rows_n}
     for case in all_cases():
         if only and case.id not in only:
             continue
@@ -474,7 +478,13 @@ def profile_slowest(results: list[dict], plan: dict, *, say=print) -> dict | Non
         "progress_full": lambda c: progress_full(c, 1), "rules_colours": lambda c: rules_colours(c, 1, limit=5_000),
         "balance_all": lambda c: balance_all(c, 1), "balance_one": lambda c: balance_one(c, 1),
         "projections": lambda c: projections_province(c, 1),
+        "progress_incremental": lambda c: progress_incremental(c, 1, c.extra["work"], c.extra["rows"]),
+        "import_csv": lambda c: observation_import(c, 1, c.extra["work"], "csv", c.extra["rows"]),
+        "import_xlsx": lambda c: observation_import(c, 1, c.extra["work"], "xlsx", c.extra["rows"]),
     }
+    rows = plan.get("__rows__", {})
+    if case.id in rows:
+        case.extra.update(work=plan["__work__"], rows=rows[case.id])
     runner = single.get(case.id, plan[case.id])
     profiler.enable()
     try:

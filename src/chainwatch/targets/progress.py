@@ -807,26 +807,11 @@ def _assess(spec: TargetSpec, facts: _Facts, as_of: date, as_of_t: float) -> Pro
 
     latest_end = date_from_decimal_year(facts.latest_t) if facts.latest_t is not None else None
     result: dict[str, Any] = {
+        **empty_fields(),
         "target_id": spec.id,
         "latest_value": facts.latest_v,
         "latest_period_end": latest_end,
-        "baseline_value": None,
-        "baseline_year": None,
-        "baseline_period_end": None,
-        "target_value": None,
         "target_year": spec.year,
-        "met": None,
-        "observed_cagr": None,
-        "required_cagr": None,
-        "ratio": None,
-        "share_achieved": None,
-        "share_elapsed": None,
-        "pace_gap": None,
-        "trajectory": [],
-        "expected_now": None,
-        "projected_value": None,
-        "projected_low": None,
-        "projected_high": None,
     }
 
     def finish(status: str, reason: str) -> Progress:
@@ -1074,6 +1059,30 @@ def _points_to_arrays(points: Sequence[Point]) -> tuple[np.ndarray, np.ndarray]:
             f"{decimal_year(bad.period_end)}; build points with Point.at()"
         )
     return years, values
+
+
+def empty_fields() -> dict[str, Any]:
+    """The measured fields of a :class:`Progress` with nothing measured: None, never a number."""
+    return {
+        "latest_value": None,
+        "latest_period_end": None,
+        "baseline_value": None,
+        "baseline_year": None,
+        "baseline_period_end": None,
+        "target_value": None,
+        "met": None,
+        "observed_cagr": None,
+        "required_cagr": None,
+        "ratio": None,
+        "share_achieved": None,
+        "share_elapsed": None,
+        "pace_gap": None,
+        "trajectory": [],
+        "expected_now": None,
+        "projected_value": None,
+        "projected_low": None,
+        "projected_high": None,
+    }
 
 
 def evaluate(spec: TargetSpec, points: Sequence[Point], *, as_of: date) -> Progress:
