@@ -11,7 +11,9 @@ STAMP  := $(VENV)/.installed
 # for the English catalogue. Installed with apt-get when missing (as root, as on CI).
 DEBIAN_PACKAGES := chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 gettext
 
-.PHONY: demo test install assets lint format clean help system-deps
+BENCH_SCALE ?= national
+
+.PHONY: demo test install assets lint format clean help system-deps bench bench-quick
 
 help:
 	@echo "make demo   start chainwatch on the embedded demo database at http://$(HOST):$(PORT)"
@@ -61,7 +63,7 @@ format: install
 	$(BIN)/ruff format src tests benchmarks
 
 test: install assets system-deps
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/pytest
 	CHAINWATCH_E2E=1 $(BIN)/pytest tests/e2e
 	@if [ -n "$$CHAINWATCH_TEST_DATABASE_URL" ]; then \
@@ -69,6 +71,14 @@ test: install assets system-deps
 		CHAINWATCH_DATABASE_URL="$$CHAINWATCH_TEST_DATABASE_URL" $(BIN)/pytest && \
 		CHAINWATCH_DATABASE_URL="$$CHAINWATCH_TEST_DATABASE_URL" CHAINWATCH_E2E=1 $(BIN)/pytest tests/e2e; \
 	fi
+
+# Benchmarks: build (or reuse) the synthetic data set under data/bench/ and write BENCHMARKS.md;
+# PostgreSQL too when CHAINWATCH_BENCH_POSTGRES_URL or CHAINWATCH_TEST_DATABASE_URL is set.
+bench: install
+	$(BIN)/python -m benchmarks.run --scale $(BENCH_SCALE)
+
+bench-quick: install
+	$(BIN)/python -m benchmarks.run --quick --output data/bench/BENCHMARKS-quick.md
 
 clean:
 	rm -rf $(VENV) node_modules src/chainwatch/web/static_build/vendor

@@ -33,8 +33,20 @@ def _css_string(text: str) -> str:
     return f'"{escaped}"'
 
 
-def _table(section: Section) -> dict:
-    return {
+# WeasyPrint lays a table that spans pages out again from its first row on every page, so one
+# long table costs quadratic time; printed tables are split into blocks of this many rows (each
+# with its header), which keeps a 34-page report linear.
+PRINT_ROWS_PER_TABLE = 20
+
+
+def _chunks(rows: list, size: int | None) -> list[list]:
+    if not size:
+        return [rows]
+    return [rows[start:start + size] for start in range(0, len(rows), size)]
+
+
+def _table(section: Section, *, rows_per_table: int | None = None) -> dict:
+    table = {
         "key": section.key,
         "title": section.title,
         "intro": section.intro,
@@ -55,12 +67,17 @@ def _table(section: Section) -> dict:
             for row in section.rows
         ],
     }
+    table["blocks"] = _chunks(table["rows"], rows_per_table)
+    return table
 
 
 def render_html(report: Report, *, for_print: bool = False) -> str:
     context = {
         "report": report,
-        "tables": [_table(section) for section in report.sections],
+        "tables": [
+            _table(section, rows_per_table=PRINT_ROWS_PER_TABLE if for_print else None)
+            for section in report.sections
+        ],
         "for_print": for_print,
         "font_family": mark_safe(FONT_FAMILY),
         "css_header": mark_safe(_css_string(report.header_text)),
