@@ -104,7 +104,7 @@ class EnterpriseViewSet(ScopedReadOnlyViewSet):
 
 @extend_schema_view(list=extend_schema(summary="产能列表"), retrieve=extend_schema(summary="产能"))
 class CapacityViewSet(ScopedReadOnlyViewSet):
-    queryset = Capacity.objects.select_related("node", "region", "enterprise", "project").order_by("node__order", "id")
+    queryset = Capacity.objects.select_related("node", "region", "enterprise", "project").order_by("id")
     serializer_class = s.CapacitySerializer
     filterset_class = CapacityFilter
 

@@ -117,7 +117,7 @@ class ProjectViewSet(ScopedReadOnlyViewSet):
 
 @extend_schema_view(list=extend_schema(summary="项目进展列表"), retrieve=extend_schema(summary="项目进展"))
 class ProjectUpdateViewSet(ScopedReadOnlyViewSet):
-    queryset = ProjectUpdate.objects.select_related("project", "corrected_by").order_by("project__code", "period", "id")
+    queryset = ProjectUpdate.objects.select_related("project", "corrected_by").order_by("project_id", "period", "id")
     serializer_class = ProjectUpdateSerializer
     filterset_class = UpdateFilter
 

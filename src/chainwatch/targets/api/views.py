@@ -42,7 +42,7 @@ class IndicatorViewSet(ScopedReadOnlyViewSet):
 class TargetViewSet(ScopedReadOnlyViewSet):
     queryset = Target.objects.select_related(
         "indicator", "region", "sector", "chain_node", "document", "clause", "owner"
-    ).order_by("region__path", "indicator__code", "year", "id")
+    ).order_by("indicator_id", "region_id", "year", "id")  # the (indicator, region, year) index
     serializer_class = TargetSerializer
     filterset_class = TargetFilter
 
@@ -61,7 +61,7 @@ class ObservationViewSet(
 ):
     queryset = Observation.objects.select_related(
         "indicator", "region", "sector", "chain_node", "document", "reporter"
-    ).order_by("region__path", "indicator__code", "period_end", "id")
+    ).order_by("series", "period_end", "id")  # the (series, period_end) index: no sort of millions
     serializer_class = ObservationSerializer
     filterset_class = ObservationFilter
 
