@@ -23,6 +23,7 @@ import csv
 import datetime
 import io
 import json
+import logging
 import math
 import os
 import re
@@ -45,6 +46,9 @@ from chainwatch.geo.models import Region
 from chainwatch.targets import excel, reporting
 from chainwatch.targets import validation as engine
 from chainwatch.targets.models import Indicator, Observation, ReportingForm, Submission, series_key
+from chainwatch.targets.services import refresh_progress_for_series
+
+logger = logging.getLogger(__name__)
 
 MAX_BYTES = 50 * 1024 * 1024
 COLUMNS = ("indicator_code", "region_code", "sector_code", "period", "value", "unit", "source")
@@ -473,6 +477,15 @@ def import_observations(
     if report.errors or dry_run:
         return report
     _commit(plan, report, form=form, reporter=reporter, submissions=submissions, actor=actor, status=status)
+    if report.committed and form is None and status == Observation.Status.APPROVED and plan.create:
+        # Keep the stored progress (进度快照) of the affected targets current; drafts of a
+        # reporting form change no progress until approved. The rows are committed by now: a
+        # failure here is logged and reported, the import stays done.
+        try:
+            refresh_progress_for_series({row.series for row, _ in plan.create})
+        except Exception as exc:  # noqa: BLE001 — the data is stored; only the snapshot lags
+            logger.exception("refresh_progress_for_series failed after import of %s", report.filename)
+            report.warning(None, None, f"进度快照未能更新（{exc}），请运行 chainwatch refresh-progress / progress snapshot not refreshed")
     return report
 
 

@@ -427,3 +427,34 @@ class ValidationRule(BaseModel):
             "operator": self.operator,
             "right": self.right_expression,
         }
+
+
+class TargetStatus(models.Model):
+    """The stored progress of one target as of a date (进度快照), kept up to date incrementally by
+    :func:`chainwatch.targets.services.refresh_progress` / ``refresh_progress_for_series`` so the
+    cockpit reads light counts with aggregate queries instead of evaluating every target."""
+
+    target = models.OneToOneField(
+        Target, verbose_name=_("目标"), primary_key=True, on_delete=models.CASCADE, related_name="snapshot"
+    )
+    as_of = models.DateField(_("评价日期"))
+    status = models.CharField(_("状态"), max_length=20)
+    light = models.CharField(_("预警灯"), max_length=8)
+    unit = models.CharField(_("单位"), max_length=32, blank=True)
+    latest_value = models.FloatField(_("最新值"), null=True, blank=True)
+    latest_period = models.CharField(_("最新期间"), max_length=20, blank=True)
+    share_achieved = models.FloatField(_("完成进度"), null=True, blank=True)
+    share_elapsed = models.FloatField(_("时间进度"), null=True, blank=True)
+    pace_gap = models.FloatField(_("时序进度差"), null=True, blank=True)
+    ratio = models.FloatField(_("复合增速比"), null=True, blank=True)
+    projected_value = models.FloatField(_("预计值"), null=True, blank=True)
+    reason = models.TextField(_("说明"), blank=True)
+    computed_at = models.DateTimeField(_("计算时间"))
+
+    class Meta:
+        verbose_name = _("目标进度快照")
+        verbose_name_plural = _("目标进度快照")
+        indexes = [models.Index(fields=["light"])]
+
+    def __str__(self) -> str:
+        return f"{self.target_id} {self.as_of} {self.light}"

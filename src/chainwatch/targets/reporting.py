@@ -328,7 +328,13 @@ def _set_status(submission: Submission, status: str, *, actor, action: str, note
     for name, value in fields.items():
         setattr(submission, name, value)
     submission.save()
-    submission_observations(submission).update(status=status)
+    observations = submission_observations(submission)
+    observations.update(status=status)
+    if Submission.Status.APPROVED in (status, before.get("status")):
+        # Approved figures are what progress reads: keep the stored snapshot in step.
+        from chainwatch.targets.services import refresh_progress_for_series
+
+        refresh_progress_for_series(set(observations.values_list("series", flat=True)))
     audit.record(actor, action, submission, before=before, after=audit.snapshot(submission), note=note)
     return submission
 

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import bisect
 import calendar
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ import numpy as np
 from django.db import connection
 from django.db.models import FloatField, Q, QuerySet
 from django.db.models.functions import Cast
+from django.utils import timezone
 
 from chainwatch.chains.models import Sector
 from chainwatch.core.units import UnitError, compatible, conversion_factor
@@ -56,7 +58,9 @@ from chainwatch.geo.models import Region
 from chainwatch.policy.models import PolicyDocument
 from chainwatch.targets import progress as engine
 from chainwatch.targets import rollup as rollup_engine
-from chainwatch.targets.models import Indicator, Observation, Target, series_key
+from chainwatch.targets.models import Indicator, Observation, Target, TargetStatus, series_key
+
+logger = logging.getLogger(__name__)
 
 MEMBER_INDICATOR = "OUTPUT"
 UNIT_MISMATCH = "unit_mismatch"
@@ -980,3 +984,110 @@ def light_counts(results: Iterable[TargetProgress]) -> Mapping[str, int]:
     for result in results:
         counts[result.light] = counts.get(result.light, 0) + 1
     return counts
+
+
+# ---------------------------------------------------------------------------------------------
+# Stored progress (进度快照)
+
+REFRESH_BATCH = 5000
+SNAPSHOT_FIELDS = [
+    "as_of", "status", "light", "unit", "latest_value", "latest_period", "share_achieved", "share_elapsed",
+    "pace_gap", "ratio", "projected_value", "reason", "computed_at",
+]
+
+
+def _snapshot_rows(results: Iterable[TargetProgress], as_of: date, now) -> list[TargetStatus]:
+    rows = []
+    for item in results:
+        p = item.progress
+        rows.append(TargetStatus(
+            target_id=item.target.pk, as_of=as_of, status=p.status, light=p.light, unit=item.unit or "",
+            latest_value=p.latest_value, latest_period=item.latest_period or "",
+            share_achieved=p.share_achieved, share_elapsed=p.share_elapsed, pace_gap=p.pace_gap,
+            ratio=p.ratio, projected_value=p.projected_value, reason=" ".join(p.reason.split()),
+            computed_at=now,
+        ))
+    return rows
+
+
+def _store(targets: QuerySet[Target], as_of: date) -> int:
+    results = evaluate_targets(targets.order_by("pk"), as_of=as_of)
+    rows = _snapshot_rows(results, as_of, timezone.now())
+    TargetStatus.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["target"], update_fields=SNAPSHOT_FIELDS,
+    )
+    return len(rows)
+
+
+def refresh_progress(targets_qs: QuerySet[Target] | None = None, *, as_of: date | None = None) -> int:
+    """Evaluate ``targets_qs`` (default: every target not rejected — those the cockpit shows) as of
+    ``as_of`` (default ``date.today()``, the date the cockpit evaluates at) with :func:`evaluate_targets`, in batches of :data:`REFRESH_BATCH`
+    targets (contiguous primary-key ranges, no huge ``IN`` lists), and upsert one
+    :class:`~chainwatch.targets.models.TargetStatus` row per target. Returns how many were stored.
+
+    A derived cache, not a user's statement: no audit entries (the observations and targets it is
+    computed from carry theirs). Each batch is stored in one statement per backend batch."""
+    as_of = as_of or date.today()  # the cockpit's “today” (chainwatch.web.cockpit.build)
+    if targets_qs is None:
+        targets_qs = Target.objects.exclude(review=Target.Review.REJECTED)
+    ids = list(targets_qs.order_by("pk").values_list("pk", flat=True))
+    stored = 0
+    for start in range(0, len(ids), REFRESH_BATCH):
+        batch = ids[start:start + REFRESH_BATCH]
+        stored += _store(targets_qs.filter(pk__gte=batch[0], pk__lte=batch[-1]), as_of)
+    return stored
+
+
+def _parse_series(key: str) -> tuple[int, int, int | None, int | None] | None:
+    parts = key.split(":")
+    if len(parts) != 4:
+        return None
+    try:
+        return int(parts[0]), int(parts[1]), int(parts[2]) if parts[2] else None, int(parts[3]) if parts[3] else None
+    except ValueError:
+        return None
+
+
+def targets_for_series(series_keys: Iterable[str]) -> set[int]:
+    """Ids of the (not rejected) targets whose progress depends on the observations of
+    ``series_keys``: the targets of those series, the count targets when a member series
+    (indicator ``OUTPUT``) changed (all of them — there are few; finding exactly whose members
+    changed would repeat the member rules of :func:`evaluate_targets`), and the restatements of
+    any of these (a restatement shows its original's progress)."""
+    parsed = {p for p in (_parse_series(k) for k in set(series_keys)) if p is not None}
+    if not parsed:
+        return set()
+    keys = {series_key(*p) for p in parsed}
+    live = Target.objects.exclude(review=Target.Review.REJECTED)
+    limit = min(900, (connection.features.max_query_params or 900) - 10)
+    indicator_ids = sorted({p[0] for p in parsed})
+    region_ids = sorted({p[1] for p in parsed})
+    found: set[int] = set()
+    for start in range(0, len(region_ids), limit):
+        rows = live.filter(
+            indicator_id__in=indicator_ids, region_id__in=region_ids[start:start + limit]
+        ).values_list("pk", "indicator_id", "region_id", "sector_id", "chain_node_id")
+        found.update(pk for pk, *key in rows if series_key(*key) in keys)
+    member = Indicator.objects.filter(code=MEMBER_INDICATOR).values_list("pk", flat=True).first()
+    if member is not None and member in indicator_ids:
+        found.update(live.filter(count_threshold__isnull=False).values_list("pk", flat=True))
+    originals = sorted(found)
+    for start in range(0, len(originals), limit):
+        found.update(live.filter(restates_id__in=originals[start:start + limit]).values_list("pk", flat=True))
+    return found
+
+
+def refresh_progress_for_series(series_keys: Iterable[str], *, as_of: date | None = None) -> int:
+    """Refresh the stored progress of the targets that depend on ``series_keys`` only (see
+    :func:`targets_for_series`); called by the observation import after it commits. Returns how
+    many targets were refreshed. Not covered (run ``chainwatch refresh-progress``, e.g. nightly,
+    or after such changes): edits of targets themselves (the cockpit then falls back to live
+    evaluation for that scope, see ``chainwatch.web.cockpit``), observations approved or changed
+    outside the import, and the passing of the date (a snapshot is only used on its own day)."""
+    as_of = as_of or date.today()  # the cockpit's “today” (chainwatch.web.cockpit.build)
+    ids = sorted(targets_for_series(series_keys))
+    limit = min(900, (connection.features.max_query_params or 900) - 10)
+    stored = 0
+    for start in range(0, len(ids), limit):
+        stored += _store(Target.objects.filter(pk__in=ids[start:start + limit]), as_of)
+    return stored

@@ -1,6 +1,14 @@
 """What the 驾驶舱 (cockpit) and the target page show, read through ``scope`` in a fixed number of
-queries whatever the size of the region: the progress service evaluates every target at once and
-the drill-down buckets the results by child region in Python (materialised paths)."""
+queries whatever the size of the region.
+
+Two paths give the same figures:
+
+* the stored progress (进度快照, :class:`~chainwatch.targets.models.TargetStatus`): used when the
+  date asked for is today and every target in scope has a row computed for today, not older than
+  the target's last edit. Light counts, the drill-down and the lagging list are aggregate queries;
+  nothing is evaluated. ``Cockpit.computed_at`` says when the oldest of those rows was computed.
+* otherwise the progress service evaluates every target at once and the drill-down buckets the
+  results by child region in Python (materialised paths)."""
 
 from __future__ import annotations
 
@@ -8,7 +16,19 @@ import datetime
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    F,
+    FloatField,
+    Func,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from chainwatch.accounts.models import Role
@@ -20,8 +40,8 @@ from chainwatch.geo.models import Region
 from chainwatch.policy.models import Task
 from chainwatch.projects.models import Project
 from chainwatch.targets import models as target_models
-from chainwatch.targets.models import Observation, Target, series_key
-from chainwatch.targets.services import evaluate_targets
+from chainwatch.targets.models import Observation, Target, TargetStatus, series_key
+from chainwatch.targets.services import STATUS_ZH, evaluate_targets
 
 LIGHTS = ("red", "yellow", "green", "grey")
 LAGGING_SHOWN = 20
@@ -83,6 +103,7 @@ class Cockpit:
     overdue_task_count: int
     overdue_reports: list
     stale_targets: list
+    computed_at: datetime.datetime | None = None  # when the stored progress read was computed
 
     @property
     def target_count(self) -> int:
@@ -110,6 +131,7 @@ def _ancestors(region: Region | None, root: Region | None) -> list[Region]:
 
 
 def build(user, region: Region | None, *, cluster_code: str | None = None, as_of: datetime.date | None = None) -> Cockpit:
+    today = as_of is None or as_of == datetime.date.today()
     as_of = as_of or datetime.date.today()
     clusters = list(
         _subtree(Sector.objects.filter(kind=Sector.Kind.CLUSTER), "region", region).order_by("code")
@@ -123,28 +145,39 @@ def build(user, region: Region | None, *, cluster_code: str | None = None, as_of
     targets = _subtree(scope(Target.objects.exclude(review=Target.Review.REJECTED), user), "region", region)
     if cluster is not None:
         targets = targets.filter(Q(sector=cluster) | Q(sector__parent=cluster))
-    results = evaluate_targets(targets.order_by("region__path", "indicator__code", "year", "id"), as_of=as_of)
-    lights = Counter(item.light for item in results)
-    order = {"red": 0, "yellow": 1}
-    lagging = sorted(
-        (item for item in results if item.lagging),
-        key=lambda item: (order[item.light], item.progress.pace_gap if item.progress.pace_gap is not None else 0),
-    )
-    stale = [item for item in results if item.status == "stale"]
-
     # Drill-down: children of the region (the provinces for the whole country).
     children_qs = Region.objects.current().order_by("path")
     children_qs = children_qs.filter(parent=region) if region is not None else children_qs.filter(parent__isnull=True)
     depth = region.depth + 1 if region is not None else 0
-    children = {child.code: ChildRow(child) for child in children_qs}
+    check = today and not (region is not None and region.level == Region.Level.COUNTY)
+    if check:
+        children_qs = _with_snapshot_check(children_qs, targets, as_of)
+    child_list = list(children_qs)
+    children = {child.code: ChildRow(child) for child in child_list}
     own = ChildRow(region, own=True) if region is not None else None
-    for item in results:
-        if own is not None and item.target.region_id == region.pk:
-            own.lights[item.light] += 1
-            continue
-        parts = item.target.region.path.strip("/").split("/")
+
+    def bucket(path: str, region_id: int, light: str, n: int = 1) -> None:
+        if own is not None and region_id == region.pk:
+            own.lights[light] += n
+            return
+        parts = path.strip("/").split("/")
         if len(parts) > depth and parts[depth] in children:
-            children[parts[depth]].lights[item.light] += 1
+            children[parts[depth]].lights[light] += n
+
+    computed_at = _snapshot_time(child_list[0]) if check and child_list else None
+    if computed_at is not None:
+        lights, lagging, stale = _from_snapshot(targets, bucket)
+    else:
+        results = evaluate_targets(targets.order_by("region__path", "indicator__code", "year", "id"), as_of=as_of)
+        lights = Counter(item.light for item in results)
+        order = {"red": 0, "yellow": 1}
+        lagging = sorted(
+            (item for item in results if item.lagging),
+            key=lambda item: (order[item.light], item.progress.pace_gap if item.progress.pace_gap is not None else 0),
+        )
+        stale = [item for item in results if item.status == "stale"]
+        for item in results:
+            bucket(item.target.region.path, item.target.region_id, item.light)
 
     projects = _subtree(scope(Project.objects.filter(colour="red"), user), "region", region)
     if cluster is not None:
@@ -173,6 +206,94 @@ def build(user, region: Region | None, *, cluster_code: str | None = None, as_of
         overdue_task_count=task_count,
         overdue_reports=overdue_reports(user, region, as_of),
         stale_targets=stale[:LIST_SHOWN],
+        computed_at=computed_at,
+    )
+
+
+@dataclass
+class SnapshotItem:
+    """A lagging or stale target read from the stored progress; quacks like ``TargetProgress``
+    for the template (``progress`` is the :class:`TargetStatus` row)."""
+
+    target: Target
+    progress: TargetStatus
+
+    @property
+    def light(self) -> str:
+        return self.progress.light
+
+    @property
+    def status(self) -> str:
+        return self.progress.status
+
+    @property
+    def status_zh(self) -> str:
+        return STATUS_ZH.get(self.progress.status, self.progress.status)
+
+    @property
+    def unit(self) -> str:
+        return self.progress.unit
+
+    @property
+    def latest_period(self) -> str:
+        return self.progress.latest_period
+
+    @property
+    def lagging(self) -> bool:
+        return self.progress.light in ("yellow", "red")
+
+
+def _with_snapshot_check(children_qs, targets, as_of: datetime.date):
+    """``children_qs`` with, on every row, the same two figures about ``targets``: how many have
+    no stored progress for ``as_of`` computed after their last edit, and the oldest
+    ``computed_at`` (None without targets). Uncorrelated scalar subqueries (computed once by SQLite and
+    PostgreSQL) ride on the children query, so deciding between snapshot and live evaluation
+    costs no query of its own. Without children (a county) the cockpit evaluates live; its scope
+    is small."""
+    base = targets.order_by()
+    stale = ~Q(snapshot__as_of=as_of) | Q(snapshot__isnull=True) | Q(snapshot__computed_at__lt=F("updated_at"))
+    return children_qs.annotate(
+        snapshot_missing=Subquery(
+            base.annotate(n=Func(Case(When(stale, then=Value(1))), function="COUNT")).values("n")[:1]
+        ),
+        snapshot_computed_at=Subquery(
+            base.annotate(
+                at=Func(F("snapshot__computed_at"), function="MIN", output_field=DateTimeField())
+            ).values("at")[:1]
+        ),
+    )
+
+
+def _snapshot_time(child: Region) -> datetime.datetime | None:
+    """When the stored progress of the cockpit's targets was computed (the oldest row), if it may
+    be used: every target has a row for the date asked for (today) computed after its last edit.
+    None means evaluate live."""
+    if child.snapshot_missing or child.snapshot_computed_at is None:
+        return None
+    return child.snapshot_computed_at
+
+
+def _from_snapshot(targets, bucket) -> tuple[Counter, list, list]:
+    """Light counts, drill-down buckets, lagging and stale targets from the stored progress:
+    three queries whatever the number of targets (lagging ordered as the live path orders it)."""
+    rows = TargetStatus.objects.filter(target__in=targets.values("pk"))
+    lights: Counter = Counter()
+    grouped = rows.values("target__region_id", "target__region__path", "light").annotate(n=Count("pk"))
+    for row in grouped.order_by():
+        lights[row["light"]] += row["n"]
+        bucket(row["target__region__path"], row["target__region_id"], row["light"], row["n"])
+    order = ("target__region__path", "target__indicator__code", "target__year", "target_id")
+    related = ("target__indicator", "target__region")
+    lagging = (
+        rows.filter(light__in=("red", "yellow"))
+        .select_related(*related)
+        .order_by("light", Coalesce("pace_gap", Value(0.0), output_field=FloatField()), *order)[:LAGGING_SHOWN]
+    )
+    stale = rows.filter(status="stale").select_related(*related).order_by(*order)[:LIST_SHOWN]
+    return (
+        lights,
+        [SnapshotItem(row.target, row) for row in lagging],
+        [SnapshotItem(row.target, row) for row in stale],
     )
 
 

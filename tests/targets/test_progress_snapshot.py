@@ -1,0 +1,214 @@
+"""Stored progress (进度快照, TargetStatus): the same figures as evaluate_targets, refreshed
+incrementally by the observation import, read by the cockpit with aggregate queries."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import re
+from collections import Counter
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from accounts.world import build_world
+from chainwatch.targets.imports import import_observations
+from chainwatch.targets.models import Indicator, Target, TargetStatus, series_key
+from chainwatch.targets.services import (
+    evaluate_targets,
+    refresh_progress,
+    refresh_progress_for_series,
+)
+from factories import TargetFactory, region
+
+pytestmark = pytest.mark.django_db
+
+AS_OF = datetime.date(2025, 6, 30)
+FIELDS = ("status", "light", "latest_value", "share_achieved", "share_elapsed", "pace_gap", "ratio", "projected_value")
+
+
+def live_targets():
+    return Target.objects.exclude(review=Target.Review.REJECTED)
+
+
+def test_refresh_stores_what_evaluate_targets_computes_for_every_pack_target():
+    total = live_targets().count()
+    assert total >= 220
+    assert refresh_progress(as_of=AS_OF) == total
+    stored = {row.target_id: row for row in TargetStatus.objects.all()}
+    assert len(stored) == total
+    results = evaluate_targets(live_targets().order_by("pk"), as_of=AS_OF)
+    assert len(results) == total
+    for item in results:
+        row = stored[item.target.pk]
+        assert row.as_of == AS_OF
+        for name in FIELDS:
+            assert getattr(row, name) == getattr(item.progress, name), (item.target.key, name)
+        assert row.latest_period == (item.latest_period or "")
+        assert row.unit == item.unit
+    # Every light occurs in the pack; the counts are those of the live path.
+    assert Counter(r.light for r in stored.values()) == Counter(item.light for item in results)
+    # A second refresh updates in place (one row per target), with a later computed_at.
+    first = TargetStatus.objects.order_by("pk").first()
+    assert refresh_progress(as_of=AS_OF) == total
+    assert TargetStatus.objects.count() == total
+    assert TargetStatus.objects.get(pk=first.pk).computed_at >= first.computed_at
+
+
+def test_refresh_of_a_subset_and_rejected_targets_are_left_out():
+    target = Target.objects.get(key="im-li-output-2025")
+    assert refresh_progress(Target.objects.filter(pk=target.pk), as_of=AS_OF) == 1
+    assert list(TargetStatus.objects.values_list("target_id", flat=True)) == [target.pk]
+    rejected = TargetFactory(review=Target.Review.REJECTED)
+    refresh_progress(as_of=AS_OF)
+    assert not TargetStatus.objects.filter(target=rejected).exists()
+
+
+def test_import_refreshes_the_targets_of_the_imported_series_only(tmp_path):
+    today = datetime.date.today()
+    li = Target.objects.get(key="im-li-output-2025")
+    other = (
+        live_targets().exclude(indicator__code="OUTPUT").filter(count_threshold__isnull=True, restates__isnull=True)
+        .order_by("pk").first()
+    )
+    refresh_progress()
+    before_li = TargetStatus.objects.get(target=li)
+    before_other = TargetStatus.objects.get(target=other)
+    assert before_li.as_of == today
+    assert before_li.latest_value == pytest.approx(165)  # the pack's 2023 figure
+    path = tmp_path / "obs.csv"
+    path.write_text(
+        "indicator_code,region_code,sector_code,period,value,unit,source\nOUTPUT,150000,,2024,330,亿元,测试\n",
+        encoding="utf-8",
+    )
+    report = import_observations(path, actor=None)
+    assert report.committed and not report.warnings, report.lines()
+    after_li = TargetStatus.objects.get(target=li)
+    assert after_li.latest_value == pytest.approx(330) and after_li.latest_period == "2024"
+    assert after_li.computed_at > before_li.computed_at
+    assert TargetStatus.objects.get(target=other).computed_at == before_li.computed_at == before_other.computed_at
+    # A dry run and an unchanged re-import refresh nothing.
+    import_observations(path, actor=None, dry_run=True)
+    import_observations(path, actor=None)
+    assert TargetStatus.objects.get(target=li).computed_at == after_li.computed_at
+
+
+def test_series_refresh_covers_restatements_and_count_targets():
+    li = Target.objects.get(key="im-li-output-2025")
+    restating = TargetFactory(
+        indicator=li.indicator, region=region("150000"), value=700, unit="亿元", year=2025, restates=li,
+    )
+    output = Indicator.objects.get(code="OUTPUT")
+    count_targets = set(live_targets().filter(count_threshold__isnull=False).values_list("pk", flat=True))
+    assert count_targets  # the pack has count ladders (e.g. xl-cluster-count-200-2025)
+    refreshed = refresh_progress_for_series({series_key(output.pk, li.region_id, None, None)}, as_of=AS_OF)
+    stored = set(TargetStatus.objects.values_list("target_id", flat=True))
+    assert {li.pk, restating.pk} | count_targets <= stored
+    assert refreshed == len(stored)
+    assert TargetStatus.objects.get(target=restating).light == TargetStatus.objects.get(target=li).light
+    # Series of another indicator touch no count target; unknown keys are ignored.
+    TargetStatus.objects.all().delete()
+    milk = Indicator.objects.get(code="XL.MILK_OUTPUT")
+    refresh_progress_for_series({series_key(milk.pk, region("152500").pk, None, None), "nonsense"}, as_of=AS_OF)
+    assert not TargetStatus.objects.filter(target_id__in=count_targets).exists()
+    assert refresh_progress_for_series(set()) == 0
+
+
+def test_cli(capsys):
+    out = io.StringIO()
+    call_command("refresh_progress", "--as-of", "2025-06-30", stdout=out)
+    total = live_targets().count()
+    assert f"refreshed {total} targets" in out.getvalue()
+    assert set(TargetStatus.objects.values_list("as_of", flat=True)) == {AS_OF}
+    with pytest.raises(CommandError, match="YYYY-MM-DD"):
+        call_command("refresh_progress", "--as-of", "2025-13-01")
+
+
+# --- the cockpit -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def league(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    world = build_world()
+    client = Client()
+    client.force_login(world.users["league"])
+    return world, client
+
+
+def shown_lights(text: str) -> dict[str, int]:
+    return {light: int(re.search(rf'data-light="{light}">(\d+)<', text).group(1)) for light in ("red", "yellow", "green", "grey")}
+
+
+def lagging_rows(text: str) -> list[str]:
+    section = text.split('id="lagging"')[1].split("</section>")[0]
+    return re.findall(r'href="(/cockpit/targets/\d+/)"', section)
+
+
+def get(client, url="/cockpit/152500/"):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return response, len(queries)
+
+
+def test_cockpit_reads_a_fresh_snapshot_with_the_same_figures(league, django_assert_max_num_queries):
+    world, client = league
+    live, live_queries = get(client)
+    assert live.context["cockpit"].computed_at is None
+    refresh_progress()
+    fresh, snapshot_queries = get(client)
+    cockpit = fresh.context["cockpit"]
+    assert cockpit.computed_at is not None
+    text, live_text = fresh.content.decode(), live.content.decode()
+    assert shown_lights(text) == shown_lights(live_text) and sum(shown_lights(text).values()) > 100
+    assert [(c.region.code, dict(c.lights)) for c in cockpit.children] == [
+        (c.region.code, dict(c.lights)) for c in live.context["cockpit"].children
+    ]
+    assert lagging_rows(text) == lagging_rows(live_text)
+    assert len(cockpit.stale_targets) == len(live.context["cockpit"].stale_targets)
+    with django_assert_max_num_queries(snapshot_queries):
+        client.get("/cockpit/152500/")
+    with django_assert_max_num_queries(30):
+        client.get("/cockpit/")
+
+    # More targets (and series) in scope: the snapshot path asks the same number of queries.
+    for year in range(2030, 2060):
+        TargetFactory(region=world.xl, year=year, value=year, unit="万吨")
+    refresh_progress()
+    _, grown = get(client)
+    assert grown == snapshot_queries
+
+    # The page shows the stored rows: change them behind the engine's back and the page follows.
+    TargetStatus.objects.update(light="red")
+    total = sum(shown_lights(get(client)[0].content.decode()).values())
+    assert shown_lights(get(client)[0].content.decode())["red"] == total
+
+
+def test_cockpit_falls_back_to_live_evaluation(league):
+    world, client = league
+    refresh_progress()
+    TargetStatus.objects.update(light="red")  # a stored figure the live path would not show
+    assert get(client)[0].context["cockpit"].computed_at is not None
+    # Another day asked for: live.
+    from chainwatch.web import cockpit as cockpit_data
+
+    data = cockpit_data.build(world.users["league"], world.xl, as_of=datetime.date(2025, 6, 30))
+    assert data.computed_at is None
+    # A target edited after the snapshot: live for every scope that contains it.
+    target = Target.objects.filter(region__path__startswith=world.xl.path).exclude(review="rejected").first()
+    target.note = "修改"
+    target.save()
+    response, _ = get(client)
+    assert response.context["cockpit"].computed_at is None
+    assert shown_lights(response.content.decode())["red"] < sum(shown_lights(response.content.decode()).values())
+    # A snapshot of another day: live; a target without a row: live.
+    refresh_progress()
+    assert get(client)[0].context["cockpit"].computed_at is not None
+    TargetStatus.objects.filter(target=target).update(as_of=datetime.date(2025, 1, 1))
+    assert get(client)[0].context["cockpit"].computed_at is None
+    TargetStatus.objects.filter(target=target).delete()
+    assert get(client)[0].context["cockpit"].computed_at is None
