@@ -338,6 +338,20 @@ def _factor(source: str, target: str) -> float | None:
         return None
 
 
+def _year_point(year: int) -> str:
+    """Where a year's figure sits on the chart's time axis: mid-year, so that the 2024 value and
+    the 2025 target appear under the ticks labelled 2024 and 2025 (the engine measures time at
+    period ends, which would put each annual point on the next year's tick)."""
+    return f"{year}-07-01"
+
+
+def _chart_date(period: str | None, period_end: datetime.date) -> str:
+    """An annual period (``2024``) at mid-year; a month or quarter at its end."""
+    if period and len(period) == 4 and period.isdigit():
+        return _year_point(int(period))
+    return period_end.isoformat()
+
+
 def target_page(user, target: Target, *, as_of: datetime.date | None = None) -> dict:
     as_of = as_of or datetime.date.today()
     result = evaluate_targets(Target.objects.filter(pk=target.pk), as_of=as_of)[0]
@@ -353,7 +367,7 @@ def target_page(user, target: Target, *, as_of: datetime.date | None = None) -> 
     for obs in observations:
         factor = _factor(obs.unit, unit)
         if obs.status == Observation.Status.APPROVED and obs.is_current and factor is not None and obs.period_end <= as_of:
-            actuals.append([obs.period_end.isoformat(), float(obs.value) * factor, obs.period])
+            actuals.append([_chart_date(obs.period, obs.period_end), float(obs.value) * factor, obs.period])
     siblings = (
         scope(Target.objects.filter(indicator=target.indicator_id, region=target.region_id, sector=target.sector_id,
                                     chain_node=target.chain_node_id), user)
@@ -366,7 +380,7 @@ def target_page(user, target: Target, *, as_of: datetime.date | None = None) -> 
     for sibling in siblings:
         factor = _factor(sibling.unit, unit)
         if factor is not None:
-            milestones.append([f"{sibling.year}-12-31", float(sibling.value) * factor, sibling.pk, sibling.comparator])
+            milestones.append([_year_point(sibling.year), float(sibling.value) * factor, sibling.pk, sibling.comparator])
     target_value = progress.target_value
     if target_value is None and not target.change_kind and target.count_threshold is None:
         factor = _factor(target.unit, unit)
@@ -375,18 +389,18 @@ def target_page(user, target: Target, *, as_of: datetime.date | None = None) -> 
         "unit": unit,
         "as_of": as_of.isoformat(),
         "actuals": actuals,
-        "trajectory": [[f"{year}-12-31", value] for year, value in progress.trajectory],
+        "trajectory": [[_year_point(year), value] for year, value in progress.trajectory],
         "milestones": milestones,
         "expected_now": progress.expected_now,
-        "target": {"date": f"{target.year}-12-31" if target.year else None, "value": target_value},
+        "target": {"date": _year_point(target.year) if target.year else None, "value": target_value},
         "projection": None,
         "light": progress.light,
     }
     if progress.projected_value is not None and progress.latest_period_end and target.year:
         chart["projection"] = {
-            "from": progress.latest_period_end.isoformat(),
+            "from": _chart_date(result.latest_period, progress.latest_period_end),
             "from_value": progress.latest_value,
-            "to": f"{target.year}-12-31",
+            "to": _year_point(target.year),
             "value": progress.projected_value,
             "low": progress.projected_low if progress.projected_low is not None else progress.projected_value,
             "high": progress.projected_high if progress.projected_high is not None else progress.projected_value,
