@@ -125,8 +125,8 @@ def test_target_page_shows_chart_data_clause_and_history(world):
     )
     text = client.get(f"/cockpit/targets/{target.pk}/").content.decode()
     data = json.loads(text.split('<script id="target-data" type="application/json">')[1].split("</script>")[0])
-    assert ["2024-07-01", 7.0, "2024"] in data["actuals"]  # an annual figure sits mid-year on the axis
-    assert data["target"]["date"] == f"{target.year}-07-01"
+    assert ["2024-01-01", 7.0, "2024"] in data["actuals"]  # an annual figure sits on its year's tick
+    assert data["target"]["date"] == f"{target.year}-01-01"
 
 
 def test_history_lists_audit_entries_and_exports(world):

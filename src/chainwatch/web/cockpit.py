@@ -339,14 +339,14 @@ def _factor(source: str, target: str) -> float | None:
 
 
 def _year_point(year: int) -> str:
-    """Where a year's figure sits on the chart's time axis: mid-year, so that the 2024 value and
-    the 2025 target appear under the ticks labelled 2024 and 2025 (the engine measures time at
+    """Where a year's figure sits on the chart's time axis: on that year's tick, so the 2024 value
+    and the 2025 target appear at the ticks labelled 2024 and 2025 (the engine measures time at
     period ends, which would put each annual point on the next year's tick)."""
-    return f"{year}-07-01"
+    return f"{year}-01-01"
 
 
 def _chart_date(period: str | None, period_end: datetime.date) -> str:
-    """An annual period (``2024``) at mid-year; a month or quarter at its end."""
+    """An annual period (``2024``) on its year's tick; a month or quarter at its end."""
     if period and len(period) == 4 and period.isdigit():
         return _year_point(int(period))
     return period_end.isoformat()

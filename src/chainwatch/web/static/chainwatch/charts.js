@@ -1,6 +1,7 @@
 /* chainwatch charts: ECharts on the cockpit and target pages. Data come from json_script tags. */
 (function () {
   "use strict";
+  var YEAR_MS = 365.25 * 24 * 3600 * 1000;
   var COLOURS = { red: "#c62828", yellow: "#d4a106", green: "#1a7f37", grey: "#9aa4ae" };
   var LIGHT_NAMES = {
     "zh-hans": { red: "红灯", yellow: "黄灯", green: "绿灯", grey: "无法评价" },
@@ -80,7 +81,8 @@
       tooltip: { trigger: "item" },
       legend: { top: 0, data: [t.actual, t.trajectory, t.milestones, t.projection, t.band, t.now] },
       grid: { left: 12, right: 24, top: 40, bottom: 12, containLabel: true },
-      xAxis: { type: "time" },
+      // One tick a year, labelled with the year; annual figures sit on their year's tick.
+      xAxis: { type: "time", minInterval: YEAR_MS, maxInterval: YEAR_MS, axisLabel: { formatter: "{yyyy}" } },
       yAxis: { type: "value", name: d.unit, scale: false },
       series: series
     });
