@@ -26,6 +26,7 @@ Policy, targets and progress
   chainwatch policy extract|eval|import|review|accept|reject ...
   chainwatch observations import|template|completeness ...
   chainwatch progress [--region CODE] [--as-of DATE] [--format table|jsonl]
+  chainwatch refresh-progress [--as-of DATE]                   the stored snapshot the cockpit reads
   chainwatch report --region CODE [--cluster CODE] --as-of DATE --format html|pdf|xlsx|docx -o FILE
 
 Chains and projects
