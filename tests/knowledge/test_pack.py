@@ -223,3 +223,18 @@ def test_yaml_syntax_error_names_the_line(pack_copy):
     with pytest.raises(PackError) as error:
         load_pack(directory=pack_copy, with_regions=False)
     assert "gz-lithium-2021.yaml:" in error.value.problems[0] and "YAML" in error.value.problems[0]
+
+
+def test_count_targets_say_what_they_count():
+    industries = Target.objects.get(key="im-mfg-equip-industries-1000yi-2025")
+    assert (industries.count_members, industries.sector.code, industries.value) == ("industries", "IM.C.EQUIP", Decimal("2"))
+    xilingol = Target.objects.filter(document__code="xl-clusters-2025", count_threshold__isnull=False)
+    assert set(xilingol.values_list("count_members", flat=True)) == {""}  # the league's clusters
+
+
+def test_unknown_count_members_is_refused(pack_copy):
+    pack = pack_copy / "pack" / "im-manufacturing-2022.yaml"
+    corrupt(pack, "count: 2, members: industries}", "count: 2, members: enterprises}")
+    with pytest.raises(PackError) as error:
+        load_pack(directory=pack_copy, with_regions=False)
+    assert any("count_of.members" in p for p in error.value.problems)

@@ -250,3 +250,15 @@ def test_query_count_does_not_grow_with_the_number_of_targets():
     everything = count(Target.objects.all())
     assert Target.objects.count() >= 200
     assert few == everything <= 5
+
+
+def test_count_of_industries_reads_the_clusters_industries():
+    # 两大千亿级产业 (IM.C.EQUIP, members: industries): 新能源装备制造 1,100亿元 qualifies,
+    # 新能源汽车制造 900亿元 does not — 1 of the 2 required.
+    output = Indicator.objects.get(code="OUTPUT")
+    annual_observation(output, "150000", 2024, 1100, "亿元", sector=Sector.objects.get(code="IM.I.NE_EQUIP"))
+    annual_observation(output, "150000", 2024, 900, "亿元", sector=Sector.objects.get(code="IM.I.NEV"))
+    result = progress_of("im-mfg-equip-industries-1000yi-2025")
+    assert result.status == "limited"
+    assert [r.qualifying for r in result.count] == [["新能源装备制造"]]
+    assert "需2个，达到1个" in result.progress.reason

@@ -496,6 +496,8 @@ class PackLoader:
             not isinstance(count_of, dict) or _number(count_of.get("threshold")) is None
         ):
             self.problems.add(path, item, f"{where}.count_of", "应为 {threshold, threshold_unit, count}")
+        elif count_of and count_of.get("members") not in (None, "industries"):
+            self.problems.add(path, item, f"{where}.count_of.members", "只能为 industries（缺省：集群）")
         elif count_of and count_of.get("threshold_unit"):
             _check_unit(self.problems, path, item, f"{where}.count_of.threshold_unit", count_of["threshold_unit"])
 
@@ -734,6 +736,7 @@ class PackLoader:
             "change_percent": _number(change.get("percent")),
             "count_threshold": _number(count_of.get("threshold")),
             "count_threshold_unit": count_of.get("threshold_unit") or "",
+            "count_members": count_of.get("members") or "",
             "document": document,
             "owner": self._department(writer, region, item.get("owner")),
             "owner_text": item.get("owner") or "",

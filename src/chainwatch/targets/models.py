@@ -94,6 +94,9 @@ class Target(BaseModel):
     change_percent = models.DecimalField(_("变化幅度%"), max_digits=8, decimal_places=3, null=True, blank=True)
     count_threshold = models.DecimalField(_("计数门槛"), max_digits=24, decimal_places=6, null=True, blank=True)
     count_threshold_unit = models.CharField(_("门槛单位"), max_length=32, blank=True)
+    count_members = models.CharField(
+        _("计数对象"), max_length=12, blank=True, choices=[("", _("集群（或目标所指集群/产业本身）")), ("industries", _("集群下属产业"))]
+    )
     qualifier = models.CharField(_("口径限定"), max_length=100, blank=True)
     trajectory = models.CharField(_("路径"), max_length=10, choices=Trajectory.choices, default=Trajectory.LINEAR)
     baseline_value = models.DecimalField(_("基期值"), max_digits=24, decimal_places=6, null=True, blank=True)

@@ -28,7 +28,7 @@ Restatements (``Target.restates``) get the progress of the target they restate.
 Count targets (``count_threshold`` set: “1 cluster ≥ 500亿元, 2 ≥ 200 …”)
     are checked with ``check_count_ladder`` against the members' latest values:
     members are the clusters of the target's region (no sector on the target), the industries of
-    its cluster (a ``*INDUSTRY*`` count indicator), or the target's own sector; a member's value is
+    its sector when the count form says ``members: industries``, or the target's own sector; a member's value is
     its latest approved ``OUTPUT`` observation up to ``as_of`` in the threshold unit, and a member
     without one has no value (never zero, never invented).  Status: ``achieved`` (green) when the
     ladder rung is met; ``no_data`` (grey) when no member has a value; otherwise ``limited`` —
@@ -219,7 +219,7 @@ def _member_sectors(target: Target, clusters_by_region, industries_by_cluster) -
     if target.sector_id is None:
         return clusters_by_region.get(target.region_id, [])
     sector = target.sector
-    if sector.kind == Sector.Kind.CLUSTER and "INDUSTRY" in target.indicator.code:
+    if target.count_members == "industries":
         return industries_by_cluster.get(sector.pk, [])
     return [sector]
 
