@@ -53,3 +53,17 @@ def test_console_script_runs_on_its_own_database(tmp_path):
                          env=env, check=True, capture_output=True, text=True).stdout
     assert out.strip() == "code,name_zh,name_en,unit,kind,aggregation,direction,cycle,definition,targets"
     assert (tmp_path / "cli.sqlite3").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("progress", "--as-of", "2025-02-30"),
+        ("refresh_progress", "--as-of", ""),
+        ("audit", "export", "--since", "yesterday", "--format", "csv"),
+        ("rules", "evaluate", "--jurisdiction", "360000", "--rule", "subsidy", "--input", "{}", "--on", "2024/05/11"),
+    ],
+)
+def test_every_date_option_is_refused_the_same_clear_way(args):
+    with pytest.raises(CommandError, match="无效，应为 YYYY-MM-DD"):
+        run(*args)

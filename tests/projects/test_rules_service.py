@@ -160,7 +160,7 @@ def test_cli_evaluate_prints_exactly_the_decision_from_the_database():
         (["--jurisdiction", "150000", "--rule", "project-tier", "--input", '{"total_investment": 1}'], "no project-tier rule in force for 150000"),
         (["--jurisdiction", "360000", "--rule", "project-tier", "--input", '{"total": 1}'], "未知字段 total"),
         (["--jurisdiction", "360000", "--rule", "project-tier", "--input", '{"total_investment": 1}'], "facts lack completed_investment"),
-        (["--jurisdiction", "360000", "--rule", "project-tier", "--input", "{}", "--on", "2024-13-01"], "日期“2024-13-01”格式错误"),
+        (["--jurisdiction", "360000", "--rule", "project-tier", "--input", "{}", "--on", "2024-13-01"], "日期“2024-13-01”无效"),
     ],
 )
 def test_cli_evaluate_bad_input_is_a_clear_error(args, message):

@@ -6,9 +6,31 @@ import csv
 import json
 import unicodedata
 from collections.abc import Iterable, Sequence
+from datetime import date
 from typing import TextIO
 
+from django.core.management.base import CommandError
+
 FORMATS = ("table", "jsonl", "csv")
+
+
+def plain_number(value):
+    """A Decimal as the CLI and JSON show it: 52 not 52.000000, 176.4 not Decimal('176.4')."""
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral() else float(value)
+
+
+def parse_date_option(text: str | None, *, option: str = "--as-of") -> date | None:
+    """A command's ISO date option; a clear CommandError instead of a traceback."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise CommandError(
+            f"{option} 日期“{text}”无效，应为 YYYY-MM-DD / invalid date, use YYYY-MM-DD"
+        ) from None
 
 
 def _width(text: str) -> int:

@@ -131,6 +131,7 @@ def compatible(unit_a: str, unit_b: str) -> bool:
     return parse_unit(unit_a).dimensionality == parse_unit(unit_b).dimensionality
 
 
+@lru_cache(maxsize=4096)
 def conversion_factor(from_unit: str, to_unit: str) -> float:
     """How many ``to_unit`` one ``from_unit`` is (吨 -> 万吨: 0.0001)."""
     source, target = parse_unit(from_unit), parse_unit(to_unit)
@@ -140,6 +141,14 @@ def conversion_factor(from_unit: str, to_unit: str) -> float:
             f"incompatible units {from_unit!r} and {to_unit!r}"
         )
     return float((source / target).to("dimensionless").magnitude)
+
+
+def factor_or_none(from_unit: str, to_unit: str) -> float | None:
+    """The conversion factor, or None when the units cannot be converted (never a guess)."""
+    try:
+        return conversion_factor(from_unit, to_unit)
+    except UnitError:
+        return None
 
 
 def convert(value: float | Decimal | int, from_unit: str, to_unit: str) -> float:

@@ -18,7 +18,7 @@ How a :class:`~chainwatch.targets.models.Target` becomes an engine ``TargetSpec`
 Observations
     approved, current versions (``is_current``) of the target's series
     (:func:`~chainwatch.targets.models.series_key`) with ``period_end <= as_of``, converted into
-    the target's unit with :func:`chainwatch.core.units.conversion_factor` (吨 → 万吨 × 0.0001).
+    the target's unit with :func:`chainwatch.core.units.factor_or_none` (吨 → 万吨 × 0.0001).
     An observation whose unit cannot be converted gives the status ``unit_mismatch`` (grey) with
     the reason — never a wrong number.  A change target (−13 % versus 2020) is measured in the
     indicator's unit, not in its own ``%``.
@@ -53,7 +53,8 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from chainwatch.chains.models import Sector
-from chainwatch.core.units import UnitError, compatible, conversion_factor
+from chainwatch.core.output import plain_number
+from chainwatch.core.units import compatible, factor_or_none
 from chainwatch.geo.models import Region
 from chainwatch.policy.models import PolicyDocument
 from chainwatch.targets import progress as engine
@@ -72,11 +73,6 @@ ADMINISTRATIVE_LEVELS = (
 TARGET_RELATED = ("indicator", "region", "sector", "chain_node", "document", "clause", "owner")
 
 
-def _number(value):
-    if value is None:
-        return None
-    return int(value) if value == value.to_integral() else float(value)
-
 
 def target_row(target: Target) -> dict:
     """A target as the CLI and exports show it, with its provenance."""
@@ -91,8 +87,8 @@ def target_row(target: Target) -> dict:
         "region_code": target.region.code,
         "region": target.region.name_zh,
         "year": target.year,
-        "value": _number(target.value),
-        "value_max": _number(target.value_max),
+        "value": plain_number(target.value),
+        "value_max": plain_number(target.value_max),
         "unit": target.unit,
         "comparator": target.comparator,
         "change": target.change,
@@ -150,7 +146,7 @@ class TargetProgress:
             "region": t.region.name_zh,
             "sector_code": sector.code if sector else None,
             "year": t.year,
-            "value": _number(t.value),
+            "value": plain_number(t.value),
             "unit": t.unit,
             "comparator": t.comparator,
             "clause": t.clause.path if t.clause_id else None,
@@ -196,23 +192,10 @@ def _float(value) -> float | None:
     return None if value is None else float(value)
 
 
-class _Units:
-    """Conversion factors between unit texts, cached; NaN for incompatible pairs."""
-
-    def __init__(self) -> None:
-        self._cache: dict[tuple[str, str], float] = {}
-
-    def factor(self, source: str, target: str) -> float:
-        key = (source, target)
-        if key not in self._cache:
-            if source == target:
-                self._cache[key] = 1.0
-            else:
-                try:
-                    self._cache[key] = conversion_factor(source, target)
-                except UnitError:
-                    self._cache[key] = float("nan")
-        return self._cache[key]
+def _factor(source: str, target: str) -> float:
+    """Conversion factor between unit texts; NaN (not a number, never a guess) when incompatible."""
+    factor = factor_or_none(source, target)
+    return float("nan") if factor is None else factor
 
 
 def _member_sectors(target: Target, clusters_by_region, industries_by_cluster) -> list[Sector]:
@@ -411,7 +394,6 @@ def evaluate_targets(targets: QuerySet[Target], *, as_of: date) -> list[TargetPr
             continue
         series_keys.add(series_key(subject.indicator_id, subject.region_id, subject.sector_id, subject.chain_node_id))
     table = _load_observations(series_keys, as_of)
-    units = _Units()
 
     # Milestones per group.
     groups: dict[tuple, list[Target]] = defaultdict(list)
@@ -425,7 +407,7 @@ def evaluate_targets(targets: QuerySet[Target], *, as_of: date) -> list[TargetPr
         for sibling in groups.get(_group_key(target), ()):
             if sibling.pk == target.pk or sibling.year in found or sibling.year == target.year:
                 continue
-            factor = units.factor(sibling.unit, target.unit)
+            factor = _factor(sibling.unit, target.unit)
             if factor == factor:  # not NaN
                 found[sibling.year] = float(sibling.value) * factor
         return tuple(sorted(found.items()))
@@ -453,7 +435,7 @@ def evaluate_targets(targets: QuerySet[Target], *, as_of: date) -> list[TargetPr
                 subject, _blank_progress(subject, None, "no_data", "grey", "目标未注明年份，无法评价"), unit
             )
             continue
-        factors = np.array([units.factor(name, unit) for name in unit_names]) if unit_names else np.empty(0)
+        factors = np.array([_factor(name, unit) for name in unit_names]) if unit_names else np.empty(0)
         row_factors = factors[row_unit[start:end]] if end > start else np.empty(0)
         bad = np.isnan(row_factors)
         if bad.any():
@@ -501,7 +483,7 @@ def evaluate_targets(targets: QuerySet[Target], *, as_of: date) -> list[TargetPr
         if subject.count_threshold is None or subject.pk in results:
             continue
         results[subject.pk] = _count_progress(
-            subject, members.get(subject.pk, []), member_indicator, table, units, as_of
+            subject, members.get(subject.pk, []), member_indicator, table, as_of
         )
 
     out: list[TargetProgress] = []
@@ -536,7 +518,6 @@ def _count_progress(
     member_list: list[Sector],
     member_indicator: Indicator | None,
     table: _ObservationTable,
-    units: _Units,
     as_of: date,
 ) -> TargetProgress:
     year = _target_year(target) or 0
@@ -556,7 +537,7 @@ def _count_progress(
         if end == start:
             values[member.name_zh] = None
             continue
-        factor = units.factor(table.units[end - 1], threshold_unit)
+        factor = _factor(table.units[end - 1], threshold_unit)
         if factor != factor:
             values[member.name_zh] = None
             continue
@@ -619,12 +600,11 @@ class LadderCheck:
 def _sector_target_values(year: int, region_ids: set[int], indicator: Indicator, unit: str) -> dict[int, float]:
     """The stated target value of each sector for a year (one per sector; appendix rows first)."""
     chosen: dict[int, tuple[int, float]] = {}
-    units = _Units()
     for target in Target.objects.filter(
         indicator=indicator, year=year, region_id__in=region_ids, sector__isnull=False,
         change_kind="", count_threshold__isnull=True,
     ).exclude(review=Target.Review.REJECTED).order_by("pk"):
-        factor = units.factor(target.unit, unit)
+        factor = _factor(target.unit, unit)
         if factor != factor:
             continue
         rank = 0 if target.restates_id else 1  # appendix rows (restatements) are the table's figures
@@ -766,7 +746,6 @@ def rollup_observations(
     )
     unit = indicator.unit
     weight_unit = indicator.weight_indicator.unit if indicator_ids[1:] else ""
-    units = _Units()
     region_values: dict[str, float | None] = {}
     region_weights: dict[str, float | None] = {}
     sector_values: dict[str, float | None] = {}
@@ -779,7 +758,7 @@ def rollup_observations(
             continue
         is_weight = indicator_id != indicator.pk
         to_unit = (weight_unit if is_weight else unit) or obs_unit
-        factor = units.factor(obs_unit, to_unit)
+        factor = _factor(obs_unit, to_unit)
         if factor != factor:
             problems.append(f"{region.name_zh}：单位“{obs_unit}”不能换算为“{to_unit}”")
             continue
@@ -885,7 +864,6 @@ def consistency_report(document: PolicyDocument | str | None = None, *, toleranc
                 raise ValueError(f"政策文件“{code}”不存在 / unknown document {code!r}")
         queryset = queryset.filter(Q(document=document) | Q(parent__document=document))
     targets = list(queryset.order_by("pk"))
-    units = _Units()
     issues: list[ConsistencyIssue] = []
     industries_of: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for sector_id, parent_id, name in Sector.objects.filter(
@@ -907,7 +885,7 @@ def consistency_report(document: PolicyDocument | str | None = None, *, toleranc
             candidates = sorted(candidates, key=lambda t: (0 if t.restates_id else 1, t.pk))
             value = None
             for candidate in candidates:
-                factor = units.factor(candidate.unit, total.unit)
+                factor = _factor(candidate.unit, total.unit)
                 if factor == factor:
                     value = float(candidate.value) * factor
                     break
@@ -936,7 +914,7 @@ def consistency_report(document: PolicyDocument | str | None = None, *, toleranc
         parent = by_id.get(parent_id) or children[0].parent
         values: dict[str, float | None] = {}
         for child in children:
-            factor = units.factor(child.unit, parent.unit)
+            factor = _factor(child.unit, parent.unit)
             label = f"{child.region.name_zh}{('·' + child.sector.name_zh) if child.sector_id else ''}#{child.pk}"
             values[label] = float(child.value) * factor if factor == factor else None
         check = rollup_engine.check_allocations(float(parent.value), values, tolerance)
@@ -958,7 +936,7 @@ def consistency_report(document: PolicyDocument | str | None = None, *, toleranc
         original = target.restates
         if original is None:
             continue
-        factor = units.factor(target.unit, original.unit)
+        factor = _factor(target.unit, original.unit)
         if factor != factor:
             continue
         restated = float(target.value) * factor

@@ -35,7 +35,7 @@ from chainwatch.accounts.models import Role
 from chainwatch.chains.models import Sector
 from chainwatch.core import audit
 from chainwatch.core.scoping import home_region, is_admin, profile_of, scope
-from chainwatch.core.units import UnitError, conversion_factor
+from chainwatch.core.units import factor_or_none
 from chainwatch.geo.models import Region
 from chainwatch.policy.models import Task
 from chainwatch.projects.models import Project
@@ -329,15 +329,6 @@ def target_for(user, pk: int) -> Target:
     return target
 
 
-def _factor(source: str, target: str) -> float | None:
-    if source == target:
-        return 1.0
-    try:
-        return conversion_factor(source, target)
-    except UnitError:
-        return None
-
-
 def _year_point(year: int) -> str:
     """Where a year's figure sits on the chart's time axis: on that year's tick, so the 2024 value
     and the 2025 target appear at the ticks labelled 2024 and 2025 (the engine measures time at
@@ -365,7 +356,7 @@ def target_page(user, target: Target, *, as_of: datetime.date | None = None) -> 
     )
     actuals = []
     for obs in observations:
-        factor = _factor(obs.unit, unit)
+        factor = factor_or_none(obs.unit, unit)
         if obs.status == Observation.Status.APPROVED and obs.is_current and factor is not None and obs.period_end <= as_of:
             actuals.append([_chart_date(obs.period, obs.period_end), float(obs.value) * factor, obs.period])
     siblings = (
@@ -378,12 +369,12 @@ def target_page(user, target: Target, *, as_of: datetime.date | None = None) -> 
     )
     milestones = []
     for sibling in siblings:
-        factor = _factor(sibling.unit, unit)
+        factor = factor_or_none(sibling.unit, unit)
         if factor is not None:
             milestones.append([_year_point(sibling.year), float(sibling.value) * factor, sibling.pk, sibling.comparator])
     target_value = progress.target_value
     if target_value is None and not target.change_kind and target.count_threshold is None:
-        factor = _factor(target.unit, unit)
+        factor = factor_or_none(target.unit, unit)
         target_value = float(target.value) * factor if factor is not None else None
     chart = {
         "unit": unit,

@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from chainwatch.core.models import AuditEntry
+from chainwatch.core.output import parse_date_option
 
 FIELDS = ["id", "at", "actor", "action", "model", "object_id", "object_repr", "before", "after", "note"]
 
-
-def _day(text: str, name: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except (TypeError, ValueError):
-        raise CommandError(f"{name} 须为日期 YYYY-MM-DD，收到“{text}” / {name} must be a date") from None
 
 
 def audit_rows(entries):
@@ -67,10 +62,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         tz = timezone.get_current_timezone()
-        since = datetime.combine(_day(options["since"], "--since"), time.min, tzinfo=tz)
+        since = datetime.combine(parse_date_option(options["since"], option="--since"), time.min, tzinfo=tz)
         entries = AuditEntry.objects.filter(at__gte=since).order_by("at", "id")
         if options["until"]:
-            until = datetime.combine(_day(options["until"], "--until") + timedelta(days=1), time.min, tzinfo=tz)
+            until = datetime.combine(parse_date_option(options["until"], option="--until") + timedelta(days=1), time.min, tzinfo=tz)
             entries = entries.filter(at__lt=until)
         if options["output"]:
             newline = "" if options["format"] == "csv" else None

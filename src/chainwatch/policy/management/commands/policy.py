@@ -21,7 +21,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from chainwatch.core.output import write_rows
+from chainwatch.core.output import plain_number, write_rows
 from chainwatch.policy import services
 from chainwatch.policy.evaluate import combine, evaluate
 from chainwatch.policy.extract import TARGET_FIELDS, extract_targets, extract_tasks
@@ -54,11 +54,6 @@ def _read(path: str) -> str:
 def _flat(text: str) -> str:
     return " ".join(str(text).split())
 
-
-def _number(value):
-    if value is None:
-        return None
-    return int(value) if value == value.to_integral() else float(value)
 
 
 class Command(BaseCommand):
@@ -226,7 +221,7 @@ class Command(BaseCommand):
         doc = self._document(document)
         rows = [{
             "id": f"target:{t.pk}", "clause": t.clause.path if t.clause else "", "year": t.year,
-            "comparator": t.comparator, "value": _number(t.value), "value_max": _number(t.value_max),
+            "comparator": t.comparator, "value": plain_number(t.value), "value_max": plain_number(t.value_max),
             "unit": t.unit, "indicator": t.indicator_text, "indicator_code": t.indicator.code,
             "span": _flat(t.span),
         } for t in services.proposed_targets(doc)]

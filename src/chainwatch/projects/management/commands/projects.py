@@ -2,10 +2,11 @@
 
 import json
 import sys
-from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
+from chainwatch.core.output import parse_date_option
 from chainwatch.projects import exports
 from chainwatch.projects.models import Project
 from chainwatch.projects.services import (
@@ -18,17 +19,6 @@ from chainwatch.projects.services import (
     scoped_projects,
 )
 from chainwatch.targets.models import Target
-
-
-def _date(text: str | None) -> date:
-    if not text:
-        from django.utils import timezone
-
-        return timezone.localdate()
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise CommandError(f"日期“{text}”格式错误，应为 YYYY-MM-DD / bad date") from exc
 
 
 class Command(BaseCommand):
@@ -59,11 +49,11 @@ class Command(BaseCommand):
 
     def do_recompute(self, *, as_of=None, region=None, **_):
         projects = scoped_projects(None, region_code=region) if region else Project.objects.all()
-        summary = recompute_tiers_and_colours(projects, as_of=_date(as_of), actor=None)
+        summary = recompute_tiers_and_colours(projects, as_of=parse_date_option(as_of) or timezone.localdate(), actor=None)
         self.stdout.write(json.dumps(summary.as_dict(), ensure_ascii=False))
 
     def do_escalate(self, *, as_of=None, **_):
-        issues = escalate_overdue(as_of=_date(as_of), actor=None)
+        issues = escalate_overdue(as_of=parse_date_option(as_of) or timezone.localdate(), actor=None)
         for issue in issues:
             self.stdout.write(f"{issue.project.code}\t{issue.pk}\t{issue.level}\t{issue.description[:40]}")
         self.stdout.write(f"升级 {len(issues)} 个逾期问题 / escalated {len(issues)} overdue issues")

@@ -1,11 +1,10 @@
 """`chainwatch rules evaluate|list`: the dispatch rules stored in the database."""
 
 import json
-from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from chainwatch.core.output import FORMATS, write_rows
+from chainwatch.core.output import FORMATS, parse_date_option, write_rows
 from chainwatch.projects import rules as engine
 from chainwatch.projects.models import Rule
 from chainwatch.projects.services import ProjectError, evaluate_jurisdiction
@@ -13,12 +12,6 @@ from chainwatch.projects.services import ProjectError, evaluate_jurisdiction
 LIST_FIELDS = ["key", "kind", "jurisdiction", "jurisdiction_name", "effective_from", "effective_to", "document", "clause", "span", "params"]
 TABLE_FIELDS = ["key", "kind", "jurisdiction", "jurisdiction_name", "effective_from", "effective_to", "clause"]
 
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise CommandError(f"日期“{text}”格式错误，应为 YYYY-MM-DD / bad date") from exc
 
 
 class Command(BaseCommand):
@@ -42,7 +35,7 @@ class Command(BaseCommand):
                 facts = json.loads(options["input"])
             except json.JSONDecodeError as exc:
                 raise CommandError(f"--input 不是有效 JSON：{exc} / --input is not valid JSON") from exc
-            on = _date(options["on"]) if options.get("on") else None
+            on = parse_date_option(options.get("on"), option="--on")
             try:
                 decision = evaluate_jurisdiction(options["jurisdiction"], options["rule"], facts, on=on)
             except ProjectError as exc:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from chainwatch.core.output import parse_date_option
 from chainwatch.reports.dispatch import ReportError, build_dispatch_report, resolve_scope
 from chainwatch.reports.meeting import build_meeting_pack
 from chainwatch.reports.render import FORMATS, render
@@ -26,10 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("-o", "--output", required=True, help="输出文件 / output file")
 
     def handle(self, *args, region, cluster=None, as_of, format, kind="dispatch", output, **options):
-        try:
-            as_of_date = date.fromisoformat(as_of)
-        except ValueError as exc:
-            raise CommandError(f"日期“{as_of}”无效，应为 YYYY-MM-DD / invalid date {as_of!r}, use YYYY-MM-DD") from exc
+        as_of_date = parse_date_option(as_of)
         try:
             region_obj, cluster_obj = resolve_scope(region, cluster)
         except ReportError as exc:

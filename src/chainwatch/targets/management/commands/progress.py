@@ -6,7 +6,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from chainwatch.core.output import write_rows
+from chainwatch.core.output import parse_date_option, write_rows
 from chainwatch.geo.models import Region
 from chainwatch.policy.models import PolicyDocument
 from chainwatch.targets.models import Target
@@ -23,12 +23,6 @@ TABLE_FIELDS = [
     "target_id", "region", "indicator", "year", "target", "latest", "status", "light", "pace", "reason",
 ]
 
-
-def parse_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise CommandError(f"日期“{text}”无效，应为 YYYY-MM-DD / invalid date, use YYYY-MM-DD") from exc
 
 
 def _fmt(value, digits: int = 4) -> str:
@@ -64,7 +58,7 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=("table", "jsonl"), default="table")
 
     def handle(self, *args, region=None, document=None, as_of=None, format="table", **options):
-        as_of_date = parse_date(as_of) if as_of else date.today()
+        as_of_date = parse_date_option(as_of) or date.today()
         targets = Target.objects.exclude(review=Target.Review.REJECTED)
         if region:
             found = Region.objects.filter(code=region, valid_to__isnull=True).first()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from chainwatch.targets.management.commands.progress import parse_date
+from chainwatch.core.output import parse_date_option
 from chainwatch.targets.services import refresh_progress
 
 
@@ -15,6 +15,6 @@ class Command(BaseCommand):
         parser.add_argument("--as-of", dest="as_of", help="评价日期 YYYY-MM-DD（默认今天）/ evaluation date (default today)")
 
     def handle(self, *args, **options):
-        as_of = parse_date(options["as_of"]) if options.get("as_of") else None
+        as_of = parse_date_option(options.get("as_of"))
         count = refresh_progress(as_of=as_of)
         self.stdout.write(f"已更新 {count} 个目标的进度快照 / refreshed {count} targets")
