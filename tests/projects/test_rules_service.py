@@ -214,3 +214,25 @@ def test_api_evaluate_bad_input_is_400(admin_client, body, message):
 
 def test_api_evaluate_needs_login(client):
     assert client.post("/api/v1/rules/evaluate/", {}, content_type="application/json").status_code in (401, 403)
+
+
+def test_recompute_audits_every_change_with_actor_time_before_and_after(five, django_user_model):
+    from django.utils import timezone
+
+    from chainwatch.core import audit
+
+    user = django_user_model.objects.create_user("rater", password="a-strong-password-1")
+    started = timezone.now()
+    services.recompute_tiers_and_colours(Project.objects.all(), as_of=AS_OF, actor=user)
+    p1 = Project.objects.get(code="2024-360900-38-03-000001")
+    entry = audit.history(p1).get(note="重算分级与预警 2025-06-30")
+    assert (entry.actor, entry.actor_name, entry.action) == (user, "rater", "update")
+    assert entry.object_repr == str(p1) and started <= entry.at <= timezone.now()
+    assert entry.before == {"tier": "", "tier_rule": "", "colour": "", "colour_rule": "", "dispatch_level": ""}
+    assert entry.after == {"tier": "province", "tier_rule": "jx-tier-2024", "colour": "yellow",
+                           "colour_rule": "chainwatch-colour-default", "dispatch_level": "city"}
+    later = services.recompute_tiers_and_colours(Project.objects.all(), as_of=date(2025, 8, 31), actor=user)
+    assert later.changed == 2
+    again = audit.history(p1).filter(note="重算分级与预警 2025-08-31").get()
+    assert again.before == entry.after and again.after == {**entry.after, "colour": "red", "dispatch_level": "province"}
+    assert AuditEntry.objects.filter(object_id="recompute", actor=user).count() == 2
