@@ -155,3 +155,98 @@ def test_user_history_is_visible_to_admins(world):
     user = world.users["county"]
     text = client_for(world, "admin").get(f"/history/auth/user/{user.pk}/").content.decode()
     assert "创建用户" in text and "pbkdf2" not in text and "md5$" not in text
+
+
+# --- the stored progress (进度快照) on the national and the cluster cockpit ---------------------
+
+
+def _lagging_world(world):
+    """Series with recent approved data in four regions and targets from easy to out of reach on
+    each, so the cockpit has red, yellow and green targets (not only grey ones) to list."""
+    from factories import ObservationFactory, TargetFactory
+
+    for n, where in enumerate((world.county, world.neighbour, world.xl, world.im, world.gz)):
+        for year in (2016, 2017, 2018, 2019, 2020, 2024, 2025):
+            ObservationFactory(indicator=world.output, region=where, period=str(year),
+                               period_start=f"{year}-01-01", period_end=f"{year}-12-31",
+                               value=100 + 10 * (year - 2019) + n, unit="亿元", status="approved")
+        for k, value in enumerate((120, 170, 190, 230, 400, 900)):
+            TargetFactory(indicator=world.output, region=where, year=2027 + k % 3, value=value + n, unit="亿元",
+                          owner=world.dept if k % 2 else None)
+
+
+def _figures(cockpit):
+    """What a cockpit shows, comparable between the stored and the live path."""
+    return {
+        "lights": dict(cockpit.lights),
+        "children": [(c.region.code, c.own, dict(c.lights)) for c in cockpit.children],
+        "lagging": [(item.target.pk, item.light) for item in cockpit.lagging],
+        "stale": [item.target.pk for item in cockpit.stale_targets],
+        "chart": cockpit.chart(),
+    }
+
+
+@pytest.mark.parametrize(("role", "code", "cluster"), [
+    ("admin", None, False),
+    ("admin", "150000", False),
+    ("province", None, False),
+    ("department", None, False),
+    ("league", "152500", True),
+])
+def test_stored_progress_shows_what_live_evaluation_shows(world, role, code, cluster):
+    import datetime
+
+    from chainwatch.chains.models import Sector
+    from chainwatch.targets.models import TargetStatus
+    from chainwatch.targets.services import refresh_progress
+    from chainwatch.web import cockpit as cockpit_data
+
+    _lagging_world(world)
+    user = world.users[role]
+    region = cockpit_data.cockpit_region(user, code)
+    cluster_code = None
+    if cluster:
+        cluster_code = Sector.objects.filter(kind="cluster", region=world.xl).order_by("code").values_list(
+            "code", flat=True).first()
+    live = cockpit_data.build(user, region, cluster_code=cluster_code)
+    assert live.computed_at is None and live.target_count > 0
+    refresh_progress()
+    stored = cockpit_data.build(user, region, cluster_code=cluster_code)
+    assert stored.computed_at is not None
+    assert _figures(stored) == _figures(live)
+    # The oldest row of the scope is the time shown.
+    oldest = TargetStatus.objects.order_by("computed_at").values_list("computed_at", flat=True).first()
+    assert stored.computed_at == oldest
+    # Another day asked for: live again.
+    assert cockpit_data.build(user, region, as_of=datetime.date(2025, 6, 30)).computed_at is None
+
+
+def test_stored_progress_with_a_light_the_cockpit_does_not_know_is_not_used(world):
+    from chainwatch.targets.models import TargetStatus
+    from chainwatch.targets.services import refresh_progress
+    from chainwatch.web import cockpit as cockpit_data
+
+    refresh_progress()
+    user = world.users["admin"]
+    assert cockpit_data.build(user, None).computed_at is not None
+    TargetStatus.objects.filter(pk=TargetStatus.objects.order_by("pk").values("pk")[:1]).update(light="blue")
+    cockpit = cockpit_data.build(user, None)
+    assert cockpit.computed_at is None and set(cockpit.lights) <= {"red", "yellow", "green", "grey"}
+
+
+def test_lagging_order_is_the_expression_of_its_index(world):
+    """The lagging list orders by ``COALESCE(pace_gap, 0.0)`` written into the SQL, the very
+    expression of the (light, gap) index: bound as a parameter, SQLite would not match the index
+    and would sort every red and yellow row on each cockpit view."""
+    from django.db import connection
+
+    from chainwatch.targets.models import Target, TargetStatus
+    from chainwatch.web import cockpit as cockpit_data
+
+    index = next(i for i in TargetStatus._meta.indexes if i.name == "targetstatus_lagging_order")
+    index_sql = str(index.create_sql(TargetStatus, connection.schema_editor()))
+    assert 'COALESCE("pace_gap", 0.0)' in index_sql
+    queryset = Target.objects.filter(snapshot__light__in=("red", "yellow")).order_by(
+        "snapshot__light", cockpit_data.lagging_gap("snapshot__pace_gap"), "pk")
+    sql, params = queryset.query.sql_with_params()
+    assert 'COALESCE("targets_targetstatus"."pace_gap", 0.0)' in sql and 0.0 not in params

@@ -6,15 +6,18 @@
   the user's scope is a 404 (never a 403 that would confirm the row exists); Django validation
   errors raised below a view become a 400 with the message, never a 500.
 - :class:`ScopedReadOnlyViewSet`: list + detail.
-- :class:`LimitedPagination`: limit/offset with a hard upper limit.
+- :class:`LimitedPagination`: limit/offset with a hard upper limit; ``count`` is exact up to
+  ``COUNT_LIMIT`` rows and null above (counting millions of rows would cost more than the page).
 """
 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import exceptions, permissions, viewsets
 from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.utils.urls import replace_query_param
 
 from chainwatch.core.scoping import is_read_only, scope
 
@@ -58,9 +61,80 @@ class ScopedPermission(permissions.IsAuthenticated):
         return not is_read_only(request.user)
 
 
+COUNT_LIMIT = 10_000
+
+
 class LimitedPagination(LimitOffsetPagination):
+    """limit/offset (at most ``max_limit`` rows a page) with a bounded count.
+
+    ``count`` is the exact number of rows when there are at most ``COUNT_LIMIT`` of them, and null
+    when there are more: the count stops after ``COUNT_LIMIT + 1`` rows instead of counting every
+    observation on every page. ``next`` stays exact either way (without a count, one row more than
+    the page is read to know whether another page follows)."""
+
     default_limit = 50
     max_limit = 500
+    count_limit = COUNT_LIMIT
+    has_next = False
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.limit = self.get_limit(request)
+        if self.limit is None:
+            return None
+        self.offset = self.get_offset(request)
+        self.count = self.get_count(queryset)
+        if self.count is not None:
+            self.has_next = self.offset + self.limit < self.count
+            if self.count > self.limit and self.template is not None:
+                self.display_page_controls = True
+            if self.count == 0 or self.offset > self.count:
+                return []
+            return list(queryset[self.offset:self.offset + self.limit])
+        rows = list(queryset[self.offset:self.offset + self.limit + 1])
+        self.has_next = len(rows) > self.limit
+        self.display_page_controls = self.template is not None
+        return rows[:self.limit]
+
+    def get_count(self, queryset) -> int | None:
+        """The number of rows, or None when there are more than ``count_limit`` (for a list
+        already in memory too, so that ``count`` means the same on every endpoint)."""
+        if isinstance(queryset, QuerySet):
+            counted = queryset.order_by()[: self.count_limit + 1].count()
+        else:
+            counted = len(queryset)
+        return counted if counted <= self.count_limit else None
+
+    def get_next_link(self):
+        if not self.has_next:
+            return None
+        url = replace_query_param(self.request.build_absolute_uri(), self.limit_query_param, self.limit)
+        return replace_query_param(url, self.offset_query_param, self.offset + self.limit)
+
+    def get_html_context(self):
+        if self.count is not None:
+            return super().get_html_context()
+        return {"previous_url": self.get_previous_link(), "next_url": self.get_next_link(), "page_links": []}
+
+    def get_paginated_response_schema(self, schema):
+        response = super().get_paginated_response_schema(schema)
+        response["properties"]["count"] = {
+            "type": "integer",
+            "nullable": True,
+            "example": 123,
+            "description": f"总条数；超过 {self.count_limit} 条时为 null（不计数，按 next 翻页） / the number of rows; "
+                           f"null when there are more than {self.count_limit} (not counted: follow next)",
+        }
+        return response
+
+
+def reading_only(queryset: QuerySet, **related: tuple[str, ...]) -> QuerySet:
+    """``queryset`` reading every column of its own model but only the named columns of the related
+    rows it selects, e.g. ``reading_only(qs, indicator=("code", "name_zh"))``: a list shows a code
+    or a name of each related row, and whole rows (a document's text, a user's password hash) cost
+    more to read and build than the page itself."""
+    own = [field.name for field in queryset.model._meta.concrete_fields]
+    return queryset.only(*own, *(f"{relation}__{column}" for relation, columns in related.items() for column in columns))
 
 
 class ScopedQuerysetMixin:

@@ -120,7 +120,12 @@ class Target(BaseModel):
         constraints = [
             models.UniqueConstraint(fields=["key"], condition=Q(key__isnull=False), name="target_key_unique"),
         ]
-        indexes = [models.Index(fields=["indicator", "region", "year"])]
+        indexes = [
+            models.Index(fields=["indicator", "region", "year"]),
+            # covers the cockpit's per-region count of the stored progress (region, not rejected,
+            # edited after the snapshot?) without reading the wide target rows
+            models.Index(fields=["region", "review", "updated_at"], name="target_region_review_updated"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.indicator_text or self.indicator.name_zh} {self.year} {self.comparator}{self.value:g}{self.unit}"
@@ -194,7 +199,9 @@ class Observation(BaseModel):
     value = models.DecimalField(_("数值"), max_digits=24, decimal_places=6)
     unit = models.CharField(_("单位"), max_length=32, validators=[validate_unit])
     qualifier = models.CharField(_("口径限定"), max_length=100, blank=True)
-    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    # No index of its own: almost every row is approved, and without statistics SQLite prefers an
+    # index on status to the (series, period_end) one, turning a range scan into a table scan.
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     reporter = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("填报人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     reporter_text = models.CharField(_("填报单位/来源方"), max_length=200, blank=True)
     source = models.CharField(_("来源"), max_length=300, blank=True)
@@ -432,6 +439,13 @@ class ValidationRule(BaseModel):
         }
 
 
+def lagging_gap(pace_gap: str = "pace_gap") -> models.Func:
+    """``COALESCE(pace_gap, 0.0)``, the cockpit's order of lagging targets (most behind first),
+    with 0.0 written into the SQL rather than bound as a parameter so that the query matches the
+    expression index of :class:`TargetStatus` (SQLite matches index expressions literally)."""
+    return models.Func(models.F(pace_gap), template="COALESCE(%(expressions)s, 0.0)", output_field=models.FloatField())
+
+
 class TargetStatus(models.Model):
     """The stored progress of one target as of a date (进度快照), kept up to date incrementally by
     :func:`chainwatch.targets.services.refresh_progress` / ``refresh_progress_for_series`` so the
@@ -457,7 +471,13 @@ class TargetStatus(models.Model):
     class Meta:
         verbose_name = _("目标进度快照")
         verbose_name_plural = _("目标进度快照")
-        indexes = [models.Index(fields=["light"])]
+        indexes = [
+            models.Index(fields=["light"]),
+            # the cockpit's lagging list (light, then most behind first) and stale list
+            models.Index(models.F("light"), lagging_gap(), name="targetstatus_lagging_order"),
+            models.Index(fields=["status"], name="targetstatus_status"),
+            models.Index(fields=["computed_at"], name="targetstatus_computed_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.target_id} {self.as_of} {self.light}"

@@ -5,8 +5,9 @@ Two paths give the same figures:
 
 * the stored progress (进度快照, :class:`~chainwatch.targets.models.TargetStatus`): used when the
   date asked for is today and every target in scope has a row computed for today, not older than
-  the target's last edit. Light counts, the drill-down and the lagging list are aggregate queries;
-  nothing is evaluated. ``Cockpit.computed_at`` says when the oldest of those rows was computed.
+  the target's last edit. One grouped query both checks that and counts the lights per region;
+  the lagging and stale lists are read in the order of TargetStatus's indexes; nothing is
+  evaluated. ``Cockpit.computed_at`` says when the oldest of those rows was computed.
 * otherwise the progress service evaluates every target at once and the drill-down buckets the
   results by child region in Python (materialised paths)."""
 
@@ -16,19 +17,7 @@ import datetime
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import (
-    Case,
-    Count,
-    DateTimeField,
-    F,
-    FloatField,
-    Func,
-    Q,
-    Subquery,
-    Value,
-    When,
-)
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Count, F, Q, Value, When
 from django.http import Http404
 
 from chainwatch.accounts.models import Role
@@ -40,7 +29,7 @@ from chainwatch.geo.models import Region
 from chainwatch.policy.models import Task
 from chainwatch.projects.models import Project
 from chainwatch.targets import models as target_models
-from chainwatch.targets.models import Observation, Target, TargetStatus, series_key
+from chainwatch.targets.models import Observation, Target, TargetStatus, lagging_gap, series_key
 from chainwatch.targets.services import STATUS_ZH, evaluate_targets
 
 LIGHTS = ("red", "yellow", "green", "grey")
@@ -66,6 +55,8 @@ def cockpit_region(user, code: str | None) -> Region | None:
     root = allowed_root(user)
     if not code:
         return root
+    if root is not None and root.code == code and root.valid_to is None:
+        return root  # one's own region (codes of current regions are unique)
     region = Region.objects.filter(code=code, valid_to__isnull=True).first()
     if region is None or (root is not None and not region.path.startswith(root.path)):
         raise Http404("region out of scope")
@@ -149,24 +140,34 @@ def build(user, region: Region | None, *, cluster_code: str | None = None, as_of
     children_qs = Region.objects.current().order_by("path")
     children_qs = children_qs.filter(parent=region) if region is not None else children_qs.filter(parent__isnull=True)
     depth = region.depth + 1 if region is not None else 0
-    check = today and not (region is not None and region.level == Region.Level.COUNTY)
-    if check:
-        children_qs = _with_snapshot_check(children_qs, targets, as_of)
     child_list = list(children_qs)
     children = {child.code: ChildRow(child) for child in child_list}
     own = ChildRow(region, own=True) if region is not None else None
 
-    def bucket(path: str, region_id: int, light: str, n: int = 1) -> None:
+    def row_of(path: str, region_id: int) -> ChildRow | None:
+        """The drill-down row a target of this region counts in (None: outside the drill-down)."""
         if own is not None and region_id == region.pk:
-            own.lights[light] += n
-            return
+            return own
         parts = path.strip("/").split("/")
-        if len(parts) > depth and parts[depth] in children:
-            children[parts[depth]].lights[light] += n
+        return children.get(parts[depth]) if len(parts) > depth else None
 
-    computed_at = _snapshot_time(child_list[0]) if check and child_list else None
-    if computed_at is not None:
-        lights, lagging, stale = _from_snapshot(targets, bucket)
+    # Another day, or a county (no drill-down, a small scope): evaluate live.
+    stored = today and bool(child_list) and not (region is not None and region.level == Region.Level.COUNTY)
+    snapshot = _snapshot_counts(targets, as_of) if stored else None
+    computed_at = None
+    if snapshot is not None:
+        computed_at, counts = snapshot
+        lights = Counter()
+        regions = Region.objects.all() if region is None else Region.objects.filter(path__startswith=region.path)
+        paths = dict(regions.values_list("id", "path"))
+        for region_id, _, _, *per_light in counts:
+            child = row_of(paths[region_id], region_id)
+            for light, n in zip(LIGHTS, per_light, strict=True):
+                if n:
+                    lights[light] += n
+                    if child is not None:
+                        child.lights[light] += n
+        lagging, stale = _snapshot_lists(targets)
     else:
         results = evaluate_targets(targets.order_by("region__path", "indicator__code", "year", "id"), as_of=as_of)
         lights = Counter(item.light for item in results)
@@ -177,7 +178,9 @@ def build(user, region: Region | None, *, cluster_code: str | None = None, as_of
         )
         stale = [item for item in results if item.status == "stale"]
         for item in results:
-            bucket(item.target.region.path, item.target.region_id, item.light)
+            child = row_of(item.target.region.path, item.target.region_id)
+            if child is not None:
+                child.lights[item.light] += 1
 
     projects = _subtree(scope(Project.objects.filter(colour="red"), user), "region", region)
     if cluster is not None:
@@ -243,57 +246,47 @@ class SnapshotItem:
         return self.progress.light in ("yellow", "red")
 
 
-def _with_snapshot_check(children_qs, targets, as_of: datetime.date):
-    """``children_qs`` with, on every row, the same two figures about ``targets``: how many have
-    no stored progress for ``as_of`` computed after their last edit, and the oldest
-    ``computed_at`` (None without targets). Uncorrelated scalar subqueries (computed once by SQLite and
-    PostgreSQL) ride on the children query, so deciding between snapshot and live evaluation
-    costs no query of its own. Without children (a county) the cockpit evaluates live; its scope
-    is small."""
-    base = targets.order_by()
-    stale = ~Q(snapshot__as_of=as_of) | Q(snapshot__isnull=True) | Q(snapshot__computed_at__lt=F("updated_at"))
-    return children_qs.annotate(
-        snapshot_missing=Subquery(
-            base.annotate(n=Func(Case(When(stale, then=Value(1))), function="COUNT")).values("n")[:1]
-        ),
-        snapshot_computed_at=Subquery(
-            base.annotate(
-                at=Func(F("snapshot__computed_at"), function="MIN", output_field=DateTimeField())
-            ).values("at")[:1]
-        ),
+def _snapshot_counts(targets, as_of: datetime.date):
+    """``(oldest computed_at, rows)`` from the stored progress of ``targets`` — a row per region:
+    ``(region_id, targets, targets without a usable row, *counts of LIGHTS)`` — or None when it may
+    not be used: no targets, or a target without a row for ``as_of`` computed after its last edit
+    (or with a light the cockpit does not know). One grouped query does both — per region: how
+    many targets, how many of each light, how many without a usable row — so the check costs no
+    scan of its own; the oldest ``computed_at`` is the first row of the ``computed_at`` index."""
+    unusable = ~Q(snapshot__as_of=as_of) | Q(snapshot__isnull=True) | Q(snapshot__computed_at__lt=F("updated_at"))
+    per_light = {light: Count(Case(When(snapshot__light=light, then=Value(1)))) for light in LIGHTS}
+    rows = list(
+        targets.order_by()
+        .values("region_id")
+        .annotate(n=Count("pk"), unusable=Count(Case(When(unusable, then=Value(1)))), **per_light)
+        .values_list("region_id", "n", "unusable", *LIGHTS)
     )
-
-
-def _snapshot_time(child: Region) -> datetime.datetime | None:
-    """When the stored progress of the cockpit's targets was computed (the oldest row), if it may
-    be used: every target has a row for the date asked for (today) computed after its last edit.
-    None means evaluate live."""
-    if child.snapshot_missing or child.snapshot_computed_at is None:
+    if not rows or any(unusable or n != sum(counts) for _, n, unusable, *counts in rows):
         return None
-    return child.snapshot_computed_at
-
-
-def _from_snapshot(targets, bucket) -> tuple[Counter, list, list]:
-    """Light counts, drill-down buckets, lagging and stale targets from the stored progress:
-    three queries whatever the number of targets (lagging ordered as the live path orders it)."""
-    rows = TargetStatus.objects.filter(target__in=targets.values("pk"))
-    lights: Counter = Counter()
-    grouped = rows.values("target__region_id", "target__region__path", "light").annotate(n=Count("pk"))
-    for row in grouped.order_by():
-        lights[row["light"]] += row["n"]
-        bucket(row["target__region__path"], row["target__region_id"], row["light"], row["n"])
-    order = ("target__region__path", "target__indicator__code", "target__year", "target_id")
-    related = ("target__indicator", "target__region")
-    lagging = (
-        rows.filter(light__in=("red", "yellow"))
-        .select_related(*related)
-        .order_by("light", Coalesce("pace_gap", Value(0.0), output_field=FloatField()), *order)[:LAGGING_SHOWN]
+    oldest = (
+        targets.filter(snapshot__computed_at__isnull=False)
+        .order_by("snapshot__computed_at")
+        .values_list("snapshot__computed_at", flat=True)
+        .first()
     )
-    stale = rows.filter(status="stale").select_related(*related).order_by(*order)[:LIST_SHOWN]
+    return oldest, rows
+
+
+def _snapshot_lists(targets) -> tuple[list, list]:
+    """The lagging and stale targets from the stored progress, ordered as the live path orders
+    them: two queries of at most ``LAGGING_SHOWN``/``LIST_SHOWN`` rows whatever the number of
+    targets; the lagging list walks the (light, gap) index of TargetStatus."""
+    order = ("region__path", "indicator__code", "year", "pk")
+    related = ("snapshot", "indicator", "region")
+    lagging = (
+        targets.filter(snapshot__light__in=("red", "yellow"))
+        .select_related(*related)
+        .order_by("snapshot__light", lagging_gap("snapshot__pace_gap"), *order)[:LAGGING_SHOWN]
+    )
+    stale = targets.filter(snapshot__status="stale").select_related(*related).order_by(*order)[:LIST_SHOWN]
     return (
-        lights,
-        [SnapshotItem(row.target, row) for row in lagging],
-        [SnapshotItem(row.target, row) for row in stale],
+        [SnapshotItem(target, target.snapshot) for target in lagging],
+        [SnapshotItem(target, target.snapshot) for target in stale],
     )
 
 

@@ -2,6 +2,7 @@
 computed views — balance, gaps, panorama (ECharts), peers — which read through the same scope."""
 
 import django_filters
+from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
@@ -11,7 +12,7 @@ from rest_framework.views import APIView
 from chainwatch.chains import services
 from chainwatch.chains.api import serializers as s
 from chainwatch.chains.models import Capacity, ChainEdge, ChainNode, ChainTemplate, Enterprise
-from chainwatch.core.api import ScopedPermission, ScopedReadOnlyViewSet
+from chainwatch.core.api import ScopedPermission, ScopedReadOnlyViewSet, reading_only
 from chainwatch.geo.api.filters import CodeFilter, region_by_code
 
 
@@ -72,6 +73,9 @@ class EdgeFilter(django_filters.FilterSet):
         fields = ["kind"]
 
 
+_NODE_CODES = Prefetch("nodes", queryset=ChainNode.objects.only("id", "code"))
+
+
 @extend_schema_view(list=extend_schema(summary="产业链模板列表"), retrieve=extend_schema(summary="产业链模板"))
 class ChainTemplateViewSet(ScopedReadOnlyViewSet):
     queryset = ChainTemplate.objects.order_by("code")
@@ -97,14 +101,19 @@ class ChainEdgeViewSet(ScopedReadOnlyViewSet):
     retrieve=extend_schema(summary="企业"),
 )
 class EnterpriseViewSet(ScopedReadOnlyViewSet):
-    queryset = Enterprise.objects.select_related("region").prefetch_related("nodes", "aliases").order_by("name", "id")
+    queryset = reading_only(
+        Enterprise.objects.select_related("region"), region=("code", "name_zh")
+    ).prefetch_related(_NODE_CODES, "aliases").order_by("name", "id")
     serializer_class = s.EnterpriseSerializer
     filterset_class = EnterpriseFilter
 
 
 @extend_schema_view(list=extend_schema(summary="产能列表"), retrieve=extend_schema(summary="产能"))
 class CapacityViewSet(ScopedReadOnlyViewSet):
-    queryset = Capacity.objects.select_related("node", "region", "enterprise", "project").order_by("id")
+    queryset = reading_only(
+        Capacity.objects.select_related("node", "region", "enterprise", "project"),
+        node=("code",), region=("code",), enterprise=("name",), project=("code",),
+    ).order_by("id")
     serializer_class = s.CapacitySerializer
     filterset_class = CapacityFilter
 

@@ -5,7 +5,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from chainwatch.core.api import ScopedPermission, ScopedReadOnlyViewSet
+from chainwatch.core.api import ScopedPermission, ScopedReadOnlyViewSet, reading_only
 from chainwatch.geo.models import Department
 from chainwatch.policy.api.filters import ClauseFilter, PolicyDocumentFilter, TaskFilter
 from chainwatch.policy.api.serializers import (
@@ -59,7 +59,9 @@ class ClauseViewSet(ScopedReadOnlyViewSet):
 
 @extend_schema_view(list=extend_schema(summary="任务清单"), retrieve=extend_schema(summary="任务"))
 class TaskViewSet(ScopedReadOnlyViewSet):
-    queryset = Task.objects.select_related("document", "clause").defer("document__text").prefetch_related(
+    queryset = reading_only(
+        Task.objects.select_related("document", "clause"), document=("code",), clause=("path",)
+    ).prefetch_related(
         Prefetch("lead_departments", queryset=Department.objects.only("id", "name")),
         Prefetch("cooperating_departments", queryset=Department.objects.only("id", "name")),
     ).order_by("document__code", "id")

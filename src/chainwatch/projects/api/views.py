@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chainwatch.chains.models import ChainNode
-from chainwatch.core.api import ScopedReadOnlyViewSet
+from chainwatch.core.api import ScopedReadOnlyViewSet, reading_only
 from chainwatch.core.scoping import scope
 from chainwatch.geo.api.filters import CodeFilter, region_by_code
 from chainwatch.projects.api.serializers import (
@@ -99,7 +99,10 @@ _NODES = Prefetch("nodes", queryset=ChainNode.objects.only("id", "code"))
     retrieve=extend_schema(summary="项目（含进展与问题清单）"),
 )
 class ProjectViewSet(ScopedReadOnlyViewSet):
-    queryset = Project.objects.select_related("region", "owner", "department").order_by("code")
+    queryset = reading_only(
+        Project.objects.select_related("region", "owner", "department"),
+        region=("code", "name_zh"), owner=("name", "uscc"), department=("name",),
+    ).order_by("code")
     filterset_class = ProjectFilter
 
     def get_queryset(self):
@@ -117,14 +120,18 @@ class ProjectViewSet(ScopedReadOnlyViewSet):
 
 @extend_schema_view(list=extend_schema(summary="项目进展列表"), retrieve=extend_schema(summary="项目进展"))
 class ProjectUpdateViewSet(ScopedReadOnlyViewSet):
-    queryset = ProjectUpdate.objects.select_related("project", "corrected_by").order_by("project_id", "period", "id")
+    queryset = reading_only(
+        ProjectUpdate.objects.select_related("project", "corrected_by"), project=("code",), corrected_by=("id",)
+    ).order_by("project_id", "period", "id")
     serializer_class = ProjectUpdateSerializer
     filterset_class = UpdateFilter
 
 
 @extend_schema_view(list=extend_schema(summary="问题清单"), retrieve=extend_schema(summary="调度问题"))
 class DispatchIssueViewSet(ScopedReadOnlyViewSet):
-    queryset = DispatchIssue.objects.select_related("project", "owner").order_by("due", "id")
+    queryset = reading_only(
+        DispatchIssue.objects.select_related("project", "owner"), project=("code",), owner=("name",)
+    ).order_by("due", "id")
     serializer_class = DispatchIssueSerializer
     filterset_class = IssueFilter
 

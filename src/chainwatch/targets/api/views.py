@@ -13,6 +13,7 @@ from chainwatch.core.api import (
     ScopedPermission,
     ScopedQuerysetMixin,
     ScopedReadOnlyViewSet,
+    reading_only,
 )
 from chainwatch.core.scoping import scope
 from chainwatch.geo.api.filters import region_by_code
@@ -40,8 +41,10 @@ class IndicatorViewSet(ScopedReadOnlyViewSet):
     retrieve=extend_schema(summary="目标"),
 )
 class TargetViewSet(ScopedReadOnlyViewSet):
-    queryset = Target.objects.select_related(
-        "indicator", "region", "sector", "chain_node", "document", "clause", "owner"
+    queryset = reading_only(
+        Target.objects.select_related("indicator", "region", "sector", "chain_node", "document", "clause", "owner"),
+        indicator=("code", "name_zh"), region=("code", "name_zh"), sector=("code",), chain_node=("code",),
+        document=("code",), clause=("path",), owner=("name",),
     ).order_by("indicator_id", "region_id", "year", "id")  # the (indicator, region, year) index
     serializer_class = TargetSerializer
     filterset_class = TargetFilter
@@ -59,8 +62,10 @@ class ObservationViewSet(
     ScopedQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):
-    queryset = Observation.objects.select_related(
-        "indicator", "region", "sector", "chain_node", "document", "reporter"
+    queryset = reading_only(
+        Observation.objects.select_related("indicator", "region", "sector", "chain_node", "document", "reporter"),
+        indicator=("code",), region=("code", "name_zh"), sector=("code",), chain_node=("code",), document=("code",),
+        reporter=("username",),
     ).order_by("series", "period_end", "id")  # the (series, period_end) index: no sort of millions
     serializer_class = ObservationSerializer
     filterset_class = ObservationFilter
