@@ -194,7 +194,9 @@ class Observation(BaseModel):
     value = models.DecimalField(_("数值"), max_digits=24, decimal_places=6)
     unit = models.CharField(_("单位"), max_length=32, validators=[validate_unit])
     qualifier = models.CharField(_("口径限定"), max_length=100, blank=True)
-    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    # No index of its own: almost every row is approved, and without statistics SQLite prefers an
+    # index on status to the (series, period_end) one, turning a range scan into a table scan.
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     reporter = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("填报人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     reporter_text = models.CharField(_("填报单位/来源方"), max_length=200, blank=True)
     source = models.CharField(_("来源"), max_length=300, blank=True)
