@@ -102,6 +102,7 @@ class ImportReport:
     problems: list[Problem] = field(default_factory=list)
     converted: dict[int, float] = field(default_factory=dict)
     changes: list[dict] = field(default_factory=list)
+    refreshed: int | None = None  # targets whose stored progress was refreshed (None: not asked)
 
     @property
     def errors(self) -> list[Problem]:
@@ -150,6 +151,8 @@ class ImportReport:
                     f"{change['indicator']} {change['region']} {change['sector'] or ''} {change['period']}: "
                     f"{change['old'] or '—'} → {change['new']}"
                 )
+        if self.refreshed is not None:
+            out.append(f"进度快照已更新 / progress refreshed: {self.refreshed} 个目标 / targets")
         out.append(self.summary())
         return out
 
@@ -441,7 +444,7 @@ class _Row:
 def import_observations(
     source, *, actor, filename: str | None = None, form: ReportingForm | None = None,
     reporter: reporting.Reporter | None = None, period: str | None = None, dry_run: bool = False,
-    status: str = Observation.Status.APPROVED, today: datetime.date | None = None,
+    status: str = Observation.Status.APPROVED, today: datetime.date | None = None, refresh: bool = True,
 ) -> ImportReport:
     """Read, check and (unless ``dry_run`` or there are errors) store observations.
 
@@ -449,7 +452,9 @@ def import_observations(
     read from a template's metadata) the rows must belong to the form and the ``reporter``, are
     stored as drafts of the reporter's submission and are refused while it is submitted, approved
     or locked. Without a form only administrators (or the system, ``actor=None``) may import, and
-    rows get ``status`` (default: approved — published statistics).
+    rows get ``status`` (default: approved — published statistics). Approved rows refresh the
+    stored progress of the targets they feed, unless ``refresh`` is false (a bulk load followed
+    by one ``chainwatch refresh-progress``).
     """
     report = ImportReport(filename=str(filename or getattr(source, "name", source)), dry_run=dry_run)
     try:
@@ -478,12 +483,12 @@ def import_observations(
     if report.errors or dry_run:
         return report
     _commit(plan, report, form=form, reporter=reporter, submissions=submissions, actor=actor, status=status)
-    if report.committed and form is None and status == Observation.Status.APPROVED and plan.create:
+    if refresh and report.committed and form is None and status == Observation.Status.APPROVED and plan.create:
         # Keep the stored progress (进度快照) of the affected targets current; drafts of a
         # reporting form change no progress until approved. The rows are committed by now: a
         # failure here is logged and reported, the import stays done.
         try:
-            refresh_progress_for_series({row.series for row, _ in plan.create})
+            report.refreshed = refresh_progress_for_series({row.series for row, _ in plan.create})
         except Exception as exc:  # noqa: BLE001 — the data is stored; only the snapshot lags
             logger.exception("refresh_progress_for_series failed after import of %s", report.filename)
             report.warning(None, None, f"进度快照未能更新（{exc}），请运行 chainwatch refresh-progress / progress snapshot not refreshed")

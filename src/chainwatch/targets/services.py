@@ -375,13 +375,14 @@ def _attach_related(targets: list[Target]) -> None:
             field.set_cached_value(target, rows.get(getattr(target, field.attname)))
 
 
-def evaluate_targets(targets: QuerySet[Target], *, as_of: date) -> list[TargetProgress]:
-    """Progress of every target in ``targets`` as of a date, in the queryset's order.
+def evaluate_targets(targets: QuerySet[Target] | list[Target], *, as_of: date) -> list[TargetProgress]:
+    """Progress of every target in ``targets`` (a queryset, or targets already loaded) as of a
+    date, in their order.
 
     A constant number of queries, whatever the number of targets: the targets (with their
     indicator, region, sector, chain node, document, clause and owner), their milestone siblings
     and restated originals, the sectors and member indicator when count targets are present,
-    and one ``values_list`` over the observations of every series needed.
+    and the observations of every series needed (one query per 900 series).
     """
     target_list = list(targets)
     if not target_list:
@@ -1045,8 +1046,8 @@ def _snapshot_rows(results: Iterable[TargetProgress], as_of: date, now) -> list[
     return rows
 
 
-def _store(targets: QuerySet[Target], as_of: date) -> int:
-    results = evaluate_targets(targets.order_by("pk"), as_of=as_of)
+def _store(targets: QuerySet[Target] | list[Target], as_of: date) -> int:
+    results = evaluate_targets(targets, as_of=as_of)
     rows = _snapshot_rows(results, as_of, timezone.now())
     insert_rows(TargetStatus, rows, update_on=["target"])
     return len(rows)
@@ -1067,7 +1068,7 @@ def refresh_progress(targets_qs: QuerySet[Target] | None = None, *, as_of: date 
     stored = 0
     for start in range(0, len(ids), REFRESH_BATCH):
         batch = ids[start:start + REFRESH_BATCH]
-        stored += _store(targets_qs.filter(pk__gte=batch[0], pk__lte=batch[-1]), as_of)
+        stored += _store(targets_qs.filter(pk__gte=batch[0], pk__lte=batch[-1]).order_by("pk"), as_of)
     return stored
 
 
@@ -1121,6 +1122,11 @@ def refresh_progress_for_series(series_keys: Iterable[str], *, as_of: date | Non
     ids = sorted(targets_for_series(series_keys))
     limit = min(900, (connection.features.max_query_params or 900) - 10)
     stored = 0
-    for start in range(0, len(ids), limit):
-        stored += _store(Target.objects.filter(pk__in=ids[start:start + limit]), as_of)
+    for batch in range(0, len(ids), REFRESH_BATCH):
+        # Loaded in chunks within the parameter limit, evaluated together: the fixed costs of an
+        # evaluation (siblings, related rows, unit factors) are paid once per batch.
+        targets: list[Target] = []
+        for start in range(batch, min(batch + REFRESH_BATCH, len(ids)), limit):
+            targets.extend(Target.objects.filter(pk__in=ids[start:start + limit]).order_by("pk"))
+        stored += _store(targets, as_of)
     return stored
