@@ -24,21 +24,7 @@ def insert_rows(model: type[models.Model], rows: list[dict], *, update_on: Seque
     if not rows:
         return
     fields = [f for f in model._meta.concrete_fields if not isinstance(f, models.AutoField)]
-    simple = (models.CharField, models.TextField, models.IntegerField, models.BooleanField, models.ForeignKey)
-    plain = [isinstance(f, simple) for f in fields]
-    defaults = {f.attname: None if f.primary_key else f.get_default() for f in fields}
-    cache: dict[tuple[int, object], object] = {}
-
-    def prepare(i, field, value):
-        if value is None or plain[i]:
-            return value
-        if isinstance(field, models.JSONField):
-            return field.get_db_prep_save(value, connection)
-        key = (i, value)
-        if key not in cache:
-            cache[key] = field.get_db_prep_save(value, connection)
-        return cache[key]
-
+    columns = [_column(field, rows) for field in fields]
     quote = connection.ops.quote_name
     sql = (
         f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
@@ -48,9 +34,32 @@ def insert_rows(model: type[models.Model], rows: list[dict], *, update_on: Seque
         keys = {model._meta.get_field(name).column for name in update_on}
         updates = ", ".join(f"{quote(f.column)} = excluded.{quote(f.column)}" for f in fields if f.column not in keys)
         sql += f" ON CONFLICT ({', '.join(quote(k) for k in sorted(keys))}) DO UPDATE SET {updates}"
-    params = [
-        tuple(prepare(i, f, row.get(f.attname, defaults[f.attname])) for i, f in enumerate(fields))
-        for row in rows
-    ]
     with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+        cursor.executemany(sql, list(zip(*columns, strict=True)))
+
+
+_PLAIN = (models.CharField, models.TextField, models.IntegerField, models.BooleanField, models.ForeignKey, models.FloatField)
+
+
+def _column(field: models.Field, rows: list[dict]) -> list:
+    """The values of ``field`` in ``rows`` (its default where a row leaves it out), prepared for
+    the database column by column: a plain value passes as it is, a JSON value through the
+    backend's adapter, anything else (dates, decimals) through the field, once per distinct value."""
+    default = None if field.primary_key else field.get_default()
+    values = [row.get(field.attname, default) for row in rows]
+    if isinstance(field, _PLAIN):
+        return values
+    if isinstance(field, models.JSONField):
+        adapt = connection.ops.adapt_json_value
+        return [None if v is None else adapt(v, field.encoder) for v in values]
+    prepared: dict = {}
+    out = []
+    for value in values:
+        if value is None:
+            out.append(None)
+            continue
+        try:
+            out.append(prepared[value])
+        except KeyError:
+            out.append(prepared.setdefault(value, field.get_db_prep_save(value, connection)))
+    return out

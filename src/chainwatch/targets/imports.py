@@ -31,10 +31,11 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from pathlib import Path
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from chainwatch.chains.models import ChainNode, Sector
@@ -430,7 +431,7 @@ class _Row:
     source: str
     converted: float
 
-    @property
+    @cached_property
     def series(self) -> str:
         return series_key(self.indicator.pk, self.region.pk, self.sector.pk if self.sector else None,
                           self.node.pk if self.node else None)
@@ -751,12 +752,25 @@ class _Plan:
     create: list[tuple[_Row, dict | None]]  # (row, the current row it replaces or None)
 
 
+def _current(series: set[str], periods: set, *fields: str):
+    """The current observations of ``series`` × ``periods`` (parsed periods; ``series``,
+    ``period`` and ``fields`` of each), asked for in batches of series within the parameter
+    limit, each batch a few lookups on the (series, period_end) index per series, whatever the
+    size of the table."""
+    limit = min(900, (connection.features.max_query_params or 900) - 10) - 2 * len(periods)
+    ordered = sorted(series)
+    current = Observation.objects.filter(
+        is_current=True, period__in={p.label for p in periods}, period_end__in={p.end for p in periods},
+    )
+    for start in range(0, len(ordered), max(limit, 1)):
+        yield from current.filter(series__in=ordered[start:start + limit]).values_list("series", "period", *fields)
+
+
 def _plan(rows: list[_Row], report: ImportReport) -> _Plan:
     existing = {}
-    for pk, series, label, value, unit, version in Observation.objects.filter(
-        is_current=True, indicator_id__in={r.indicator.pk for r in rows},
-        region_id__in={r.region.pk for r in rows}, period__in={r.period.label for r in rows},
-    ).values_list("pk", "series", "period", "value", "unit", "version"):
+    for series, label, pk, value, unit, version in _current(
+        {r.series for r in rows}, {r.period for r in rows}, "pk", "value", "unit", "version",
+    ):
         existing[(series, label)] = {"pk": pk, "value": value, "unit": unit, "version": version}
     plan = _Plan(create=[])
     for row in rows:
@@ -802,10 +816,9 @@ def _commit(plan: _Plan, report: ImportReport, *, form, reporter, submissions, a
             Observation.objects.filter(pk__in=replaced[start:start + 5000]).update(is_current=False)
         insert_rows(Observation, rows)
         new_ids = {
-            (series, label): pk for pk, series, label in Observation.objects.filter(
-                is_current=True, indicator_id__in={r["indicator_id"] for r in rows},
-                region_id__in={r["region_id"] for r in rows}, period__in={r["period"] for r in rows},
-            ).values_list("pk", "series", "period")
+            (series, label): pk for series, label, pk in _current(
+                {r.series for r, _ in plan.create}, {r.period for r, _ in plan.create}, "pk",
+            )
         }
         actor_name = audit.actor_name(actor)
         entries = []
