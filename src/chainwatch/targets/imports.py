@@ -31,7 +31,7 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from django.contrib.contenttypes.models import ContentType
@@ -385,7 +385,14 @@ def _text(raw) -> str:
         return str(int(raw))
     if isinstance(raw, datetime.datetime | datetime.date):
         return f"{raw.year}-{raw.month:02d}"  # Excel turns 2024-06 into a date
-    return unicodedata.normalize("NFKC", str(raw)).strip()
+    return _normalized(str(raw))
+
+
+@lru_cache(maxsize=1 << 16)
+def _normalized(text: str) -> str:
+    """Full-width to half-width (NFKC) and trimmed; memoised — codes, periods and units repeat
+    on every row of a large file."""
+    return unicodedata.normalize("NFKC", text).strip()
 
 
 def parse_value(raw) -> tuple[Decimal | None, str]:
