@@ -1,5 +1,7 @@
 """The synthetic data generator at small scale: counts, marks, valid codes, series keys, determinism."""
 
+import datetime
+
 import pytest
 from django.contrib.auth import get_user_model
 
@@ -118,3 +120,31 @@ def test_remove_leaves_no_synthetic_row(small):
         assert not model.objects.filter(**SYN).exists()
     assert not get_user_model().objects.filter(username__startswith="synth-").exists()
     assert Target.objects.exists()  # the knowledge pack stays
+
+
+def test_indexes_are_rebuilt_after_a_large_load_on_either_backend():
+    """A national load drops the observation indexes and rebuilds them in the same transaction;
+    on PostgreSQL the rows' deferred foreign-key checks must not block the rebuild."""
+    from django.db import connection
+
+    from chainwatch.synth.generator import _Writer
+
+    def indexes() -> set[str]:
+        with connection.cursor() as cursor:
+            found = connection.introspection.get_constraints(cursor, Observation._meta.db_table)
+        return {name for name, info in found.items() if info["index"] and not info["primary_key"]}
+
+    before = indexes()
+    writer = _Writer("default")
+    indicator = Indicator.objects.get(code="OUTPUT")
+    region = Region.objects.get(code="150000")
+    with writer.without_indexes(Observation, rows=1_000_000):
+        assert len(indexes()) < len(before)
+        writer.write(Observation, 1, {
+            "indicator_id": indicator.pk, "region_id": region.pk, "series": series_key(indicator.pk, region.pk, None, None),
+            "period": "2031", "period_type": "annual", "period_start": datetime.date(2031, 1, 1),
+            "period_end": datetime.date(2031, 12, 31), "value": 1, "unit": "亿元", "status": "approved",
+            "origin": "synthetic", "version": 1, "is_current": True,
+        })
+    assert indexes() == before
+    assert Observation.objects.filter(region=region, period="2031").count() == 1

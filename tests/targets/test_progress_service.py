@@ -249,7 +249,11 @@ def test_query_count_does_not_grow_with_the_number_of_targets():
     few = count(Target.objects.filter(key__in=["im-li-output-2025", "xl-cluster-count-500-2025"]))
     everything = count(Target.objects.all())
     assert Target.objects.count() >= 200
-    assert few == everything <= 5
+    # The targets, one per related table used (indicator, region, sector, chain node, document,
+    # clause, owner — a relation that is empty for every target asks nothing), the siblings,
+    # the sectors and member indicator for count targets, the observations: at most 12.
+    assert few <= 12
+    assert everything <= 12
 
 
 def test_count_of_industries_reads_the_clusters_industries():

@@ -86,6 +86,7 @@ def test_import_refreshes_the_targets_of_the_imported_series_only(tmp_path):
     )
     report = import_observations(path, actor=None)
     assert report.committed and not report.warnings, report.lines()
+    assert report.refreshed >= 1 and any("progress refreshed" in line for line in report.lines())
     after_li = TargetStatus.objects.get(target=li)
     assert after_li.latest_value == pytest.approx(330) and after_li.latest_period == "2024"
     assert after_li.computed_at > before_li.computed_at
@@ -212,3 +213,19 @@ def test_cockpit_falls_back_to_live_evaluation(league):
     assert get(client)[0].context["cockpit"].computed_at is None
     TargetStatus.objects.filter(target=target).delete()
     assert get(client)[0].context["cockpit"].computed_at is None
+
+
+def test_import_without_refresh_leaves_the_snapshot_for_refresh_progress(tmp_path):
+    li = Target.objects.get(key="im-li-output-2025")
+    refresh_progress()
+    before = TargetStatus.objects.get(target=li)
+    path = tmp_path / "obs.csv"
+    path.write_text(
+        "indicator_code,region_code,sector_code,period,value,unit,source\nOUTPUT,150000,,2024,330,亿元,测试\n",
+        encoding="utf-8",
+    )
+    report = import_observations(path, actor=None, refresh=False)
+    assert report.committed and report.refreshed is None
+    assert TargetStatus.objects.get(target=li).latest_value == pytest.approx(before.latest_value)
+    refresh_progress()
+    assert TargetStatus.objects.get(target=li).latest_value == pytest.approx(330)

@@ -285,8 +285,14 @@ class _Writer:
                 cursor.execute(f"DROP INDEX {qn(name)}")
         yield
         with self.connection.cursor() as cursor:
+            if self.vendor == "postgresql":
+                # The load left deferred foreign-key checks pending; PostgreSQL builds no index
+                # on a table with pending trigger events, so run the checks now.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             for _name, sql in indexes:
                 cursor.execute(sql)
+            if self.vendor == "postgresql":
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
     def reset_sequences(self) -> None:
         if self.vendor != "postgresql" or not self.explicit_pk_models:

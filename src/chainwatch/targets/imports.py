@@ -31,14 +31,16 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from chainwatch.chains.models import ChainNode, Sector
 from chainwatch.core import audit
+from chainwatch.core.bulk import insert_rows
 from chainwatch.core.models import AuditEntry
 from chainwatch.core.periods import PeriodError, parse_period
 from chainwatch.core.units import UnitError, conversion_factor, is_known_unit
@@ -101,6 +103,7 @@ class ImportReport:
     problems: list[Problem] = field(default_factory=list)
     converted: dict[int, float] = field(default_factory=dict)
     changes: list[dict] = field(default_factory=list)
+    refreshed: int | None = None  # targets whose stored progress was refreshed (None: not asked)
 
     @property
     def errors(self) -> list[Problem]:
@@ -149,6 +152,8 @@ class ImportReport:
                     f"{change['indicator']} {change['region']} {change['sector'] or ''} {change['period']}: "
                     f"{change['old'] or '—'} → {change['new']}"
                 )
+        if self.refreshed is not None:
+            out.append(f"进度快照已更新 / progress refreshed: {self.refreshed} 个目标 / targets")
         out.append(self.summary())
         return out
 
@@ -380,7 +385,14 @@ def _text(raw) -> str:
         return str(int(raw))
     if isinstance(raw, datetime.datetime | datetime.date):
         return f"{raw.year}-{raw.month:02d}"  # Excel turns 2024-06 into a date
-    return unicodedata.normalize("NFKC", str(raw)).strip()
+    return _normalized(str(raw))
+
+
+@lru_cache(maxsize=1 << 16)
+def _normalized(text: str) -> str:
+    """Full-width to half-width (NFKC) and trimmed; memoised — codes, periods and units repeat
+    on every row of a large file."""
+    return unicodedata.normalize("NFKC", text).strip()
 
 
 def parse_value(raw) -> tuple[Decimal | None, str]:
@@ -426,7 +438,7 @@ class _Row:
     source: str
     converted: float
 
-    @property
+    @cached_property
     def series(self) -> str:
         return series_key(self.indicator.pk, self.region.pk, self.sector.pk if self.sector else None,
                           self.node.pk if self.node else None)
@@ -440,7 +452,7 @@ class _Row:
 def import_observations(
     source, *, actor, filename: str | None = None, form: ReportingForm | None = None,
     reporter: reporting.Reporter | None = None, period: str | None = None, dry_run: bool = False,
-    status: str = Observation.Status.APPROVED, today: datetime.date | None = None,
+    status: str = Observation.Status.APPROVED, today: datetime.date | None = None, refresh: bool = True,
 ) -> ImportReport:
     """Read, check and (unless ``dry_run`` or there are errors) store observations.
 
@@ -448,7 +460,9 @@ def import_observations(
     read from a template's metadata) the rows must belong to the form and the ``reporter``, are
     stored as drafts of the reporter's submission and are refused while it is submitted, approved
     or locked. Without a form only administrators (or the system, ``actor=None``) may import, and
-    rows get ``status`` (default: approved — published statistics).
+    rows get ``status`` (default: approved — published statistics). Approved rows refresh the
+    stored progress of the targets they feed, unless ``refresh`` is false (a bulk load followed
+    by one ``chainwatch refresh-progress``).
     """
     report = ImportReport(filename=str(filename or getattr(source, "name", source)), dry_run=dry_run)
     try:
@@ -477,12 +491,12 @@ def import_observations(
     if report.errors or dry_run:
         return report
     _commit(plan, report, form=form, reporter=reporter, submissions=submissions, actor=actor, status=status)
-    if report.committed and form is None and status == Observation.Status.APPROVED and plan.create:
+    if refresh and report.committed and form is None and status == Observation.Status.APPROVED and plan.create:
         # Keep the stored progress (进度快照) of the affected targets current; drafts of a
         # reporting form change no progress until approved. The rows are committed by now: a
         # failure here is logged and reported, the import stays done.
         try:
-            refresh_progress_for_series({row.series for row, _ in plan.create})
+            report.refreshed = refresh_progress_for_series({row.series for row, _ in plan.create})
         except Exception as exc:  # noqa: BLE001 — the data is stored; only the snapshot lags
             logger.exception("refresh_progress_for_series failed after import of %s", report.filename)
             report.warning(None, None, f"进度快照未能更新（{exc}），请运行 chainwatch refresh-progress / progress snapshot not refreshed")
@@ -745,12 +759,25 @@ class _Plan:
     create: list[tuple[_Row, dict | None]]  # (row, the current row it replaces or None)
 
 
+def _current(series: set[str], periods: set, *fields: str):
+    """The current observations of ``series`` × ``periods`` (parsed periods; ``series``,
+    ``period`` and ``fields`` of each), asked for in batches of series within the parameter
+    limit, each batch a few lookups on the (series, period_end) index per series, whatever the
+    size of the table."""
+    limit = min(900, (connection.features.max_query_params or 900) - 10) - 2 * len(periods)
+    ordered = sorted(series)
+    current = Observation.objects.filter(
+        is_current=True, period__in={p.label for p in periods}, period_end__in={p.end for p in periods},
+    )
+    for start in range(0, len(ordered), max(limit, 1)):
+        yield from current.filter(series__in=ordered[start:start + limit]).values_list("series", "period", *fields)
+
+
 def _plan(rows: list[_Row], report: ImportReport) -> _Plan:
     existing = {}
-    for pk, series, label, value, unit, version in Observation.objects.filter(
-        is_current=True, indicator_id__in={r.indicator.pk for r in rows},
-        region_id__in={r.region.pk for r in rows}, period__in={r.period.label for r in rows},
-    ).values_list("pk", "series", "period", "value", "unit", "version"):
+    for series, label, pk, value, unit, version in _current(
+        {r.series for r in rows}, {r.period for r in rows}, "pk", "value", "unit", "version",
+    ):
         existing[(series, label)] = {"pk": pk, "value": value, "unit": unit, "version": version}
     plan = _Plan(create=[])
     for row in rows:
@@ -771,41 +798,6 @@ def _plan(rows: list[_Row], report: ImportReport) -> _Plan:
                 "new": f"{_fmt(row.value)} {row.unit}" + (f" (v{old['version'] + 1})" if old else ""),
             })
     return plan
-
-
-def _insert_rows(model, rows: list[dict]) -> None:
-    """INSERT ``rows`` (field attname -> value; other fields take their defaults) with one
-    ``executemany``: the ORM's per-object bulk_create costs ~1 ms a row, this ~30 µs, on SQLite and
-    PostgreSQL alike. Values are prepared by the fields themselves (dates, decimals, JSON)."""
-    if not rows:
-        return
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    simple = (models.CharField, models.TextField, models.IntegerField, models.BooleanField, models.ForeignKey)
-    plain = [isinstance(f, simple) and not isinstance(f, models.AutoField) for f in fields]
-    defaults = {f.attname: f.get_default() for f in fields}
-    cache: dict[tuple[int, object], object] = {}
-
-    def prepare(i, field, value):
-        if value is None or plain[i]:
-            return value
-        if isinstance(field, models.JSONField):
-            return field.get_db_prep_save(value, connection)
-        key = (i, value)
-        if key not in cache:
-            cache[key] = field.get_db_prep_save(value, connection)
-        return cache[key]
-
-    quote = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))})"
-    )
-    params = [
-        tuple(prepare(i, f, row.get(f.attname, defaults[f.attname])) for i, f in enumerate(fields))
-        for row in rows
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
 
 
 def _commit(plan: _Plan, report: ImportReport, *, form, reporter, submissions, actor, status) -> None:
@@ -829,12 +821,11 @@ def _commit(plan: _Plan, report: ImportReport, *, form, reporter, submissions, a
     with transaction.atomic():
         for start in range(0, len(replaced), 5000):
             Observation.objects.filter(pk__in=replaced[start:start + 5000]).update(is_current=False)
-        _insert_rows(Observation, rows)
+        insert_rows(Observation, rows)
         new_ids = {
-            (series, label): pk for pk, series, label in Observation.objects.filter(
-                is_current=True, indicator_id__in={r["indicator_id"] for r in rows},
-                region_id__in={r["region_id"] for r in rows}, period__in={r["period"] for r in rows},
-            ).values_list("pk", "series", "period")
+            (series, label): pk for series, label, pk in _current(
+                {r.series for r, _ in plan.create}, {r.period for r, _ in plan.create}, "pk",
+            )
         }
         actor_name = audit.actor_name(actor)
         entries = []
@@ -848,7 +839,7 @@ def _commit(plan: _Plan, report: ImportReport, *, form, reporter, submissions, a
                           "row": row.row, "form": form.code if form else None},
                 "note": f"导入 {report.filename} 第 {row.row} 行"[:300],
             })
-        _insert_rows(AuditEntry, entries)
+        insert_rows(AuditEntry, entries)
         if form is not None:
             for label in report.periods:
                 if label not in submissions:

@@ -30,6 +30,10 @@ class Command(BaseCommand):
         imp = sub.add_parser("import", help="导入 CSV / XLSX / JSON")
         imp.add_argument("file")
         imp.add_argument("--dry-run", action="store_true", help="只校验，不写入 / check only, write nothing")
+        imp.add_argument(
+            "--no-refresh", dest="refresh", action="store_false",
+            help="不更新进度快照（批量导入后统一运行 refresh-progress）/ leave the progress snapshot for a later refresh-progress",
+        )
         imp.add_argument("--form", help="报表代码 / reporting form code")
         imp.add_argument("--reporter", help="填报用户名 / the reporting user's username")
         imp.add_argument("--region", help="填报地区代码（默认取用户所属地区）/ reporter region code")
@@ -58,7 +62,7 @@ class Command(BaseCommand):
             raise CommandError(f"报表“{code}”不存在 / unknown form {code!r}")
         return form
 
-    def _import(self, file, dry_run, form, reporter, region, period, status, **options):
+    def _import(self, file, dry_run, form, reporter, region, period, status, refresh, **options):
         actor = None
         if reporter:
             actor = get_user_model().objects.select_related("profile").filter(username=reporter).first()
@@ -68,6 +72,7 @@ class Command(BaseCommand):
         unit = reporting.resolve_reporter(form_obj, region) if (form_obj and region) else None
         report = import_observations(
             file, actor=actor, form=form_obj, reporter=unit, period=period, dry_run=dry_run, status=status,
+            refresh=refresh,
         )
         for line in report.lines():
             self.stdout.write(line)
