@@ -50,8 +50,14 @@ def _column(field: models.Field, rows: list[dict]) -> list:
     if isinstance(field, _PLAIN):
         return values
     if isinstance(field, models.JSONField):
+        # Serialised once per object: rows often share one before/after dict. The values list
+        # keeps every object alive, so an id is not reused while the cache is in use.
         adapt = connection.ops.adapt_json_value
-        return [None if v is None else adapt(v, field.encoder) for v in values]
+        adapted: dict[int, object] = {}
+        return [
+            None if v is None else adapted[id(v)] if id(v) in adapted else adapted.setdefault(id(v), adapt(v, field.encoder))
+            for v in values
+        ]
     prepared: dict = {}
     out = []
     for value in values:
