@@ -2,6 +2,7 @@
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from accounts.world import ROLES
 
@@ -229,9 +230,44 @@ def test_stored_progress_with_a_light_the_cockpit_does_not_know_is_not_used(worl
     refresh_progress()
     user = world.users["admin"]
     assert cockpit_data.build(user, None).computed_at is not None
-    TargetStatus.objects.filter(pk=TargetStatus.objects.order_by("pk").values("pk")[:1]).update(light="blue")
+    # Rows are written by the refresh only, which stamps computed_at (the cockpit's cache key).
+    TargetStatus.objects.filter(pk=TargetStatus.objects.order_by("pk").values("pk")[:1]).update(
+        light="blue", computed_at=timezone.now()
+    )
     cockpit = cockpit_data.build(user, None)
     assert cockpit.computed_at is None and set(cockpit.lights) <= {"red", "yellow", "green", "grey"}
+
+
+def test_cached_snapshot_counts_are_reused_until_a_target_or_the_snapshot_changes(world):
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from chainwatch.targets.models import Target
+    from chainwatch.targets.services import refresh_progress
+    from chainwatch.web import cockpit as cockpit_data
+
+    _lagging_world(world)
+    refresh_progress()
+    user = world.users["admin"]
+    first = cockpit_data.build(user, None)
+    with CaptureQueriesContext(connection) as queries:
+        again = cockpit_data.build(user, None)
+    assert _figures(again) == _figures(first)
+    assert not any("GROUP BY" in q["sql"] for q in queries.captured_queries)  # the grouped join was cached
+
+    # An edited target (here: rejected) changes the fingerprint; the counts follow at once.
+    red = Target.objects.filter(snapshot__light="red").order_by("pk").first()
+    red.review = Target.Review.REJECTED
+    red.save()
+    edited = cockpit_data.build(user, None)
+    assert edited.target_count == first.target_count - 1
+    assert edited.lights["red"] == first.lights["red"] - 1
+    # A refresh changes it too; what the cache gives equals a fresh computation.
+    refresh_progress()
+    refreshed = cockpit_data.build(user, None)
+    cache.clear()
+    assert _figures(cockpit_data.build(user, None)) == _figures(refreshed)
 
 
 def test_lagging_order_is_the_expression_of_its_index(world):

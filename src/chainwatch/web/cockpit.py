@@ -5,7 +5,8 @@ Two paths give the same figures:
 
 * the stored progress (进度快照, :class:`~chainwatch.targets.models.TargetStatus`): used when the
   date asked for is today and every target in scope has a row computed for today, not older than
-  the target's last edit. One grouped query both checks that and counts the lights per region;
+  the target's last edit. One grouped query both checks that and counts the lights per region
+  (cached until a target or the snapshot changes, see ``_snapshot_key``);
   the lagging and stale lists are read in the order of TargetStatus's indexes; nothing is
   evaluated. ``Cockpit.computed_at`` says when the oldest of those rows was computed.
 * otherwise the progress service evaluates every target at once and the drill-down buckets the
@@ -14,10 +15,12 @@ Two paths give the same figures:
 from __future__ import annotations
 
 import datetime
+import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, F, Q, Value, When
+from django.core.cache import cache
+from django.db.models import Case, Count, F, Max, Q, Value, When
 from django.http import Http404
 
 from chainwatch.accounts.models import Role
@@ -246,6 +249,23 @@ class SnapshotItem:
         return self.progress.light in ("yellow", "red")
 
 
+SNAPSHOT_CACHE_SECONDS = 600
+
+
+def _snapshot_key(grouped) -> str:
+    """A cache key for the grouped snapshot query: its SQL (scope, subtree, cluster, date) and a
+    fingerprint of what it reads — the number and latest edit of the targets, the number and
+    latest computation of the stored rows. Any edit of a target (``updated_at``), a deletion, a
+    refresh or a new row changes the fingerprint, so a cached answer is never one the query would
+    not give now. The fingerprint costs two aggregates; the national query it saves joins 50,000
+    targets to their rows (about 75 ms on SQLite)."""
+    targets = Target.objects.aggregate(n=Count("pk"), at=Max("updated_at"))
+    stored = TargetStatus.objects.aggregate(n=Count("pk"), at=Max("computed_at"))
+    sql, params = grouped.query.sql_with_params()
+    fingerprint = repr((sql, params, targets["n"], targets["at"], stored["n"], stored["at"]))
+    return "cockpit-snapshot:" + hashlib.sha256(fingerprint.encode()).hexdigest()
+
+
 def _snapshot_counts(targets, as_of: datetime.date):
     """``(oldest computed_at, rows)`` from the stored progress of ``targets`` — a row per region:
     ``(region_id, targets, targets without a usable row, *counts of LIGHTS)`` — or None when it may
@@ -255,12 +275,17 @@ def _snapshot_counts(targets, as_of: datetime.date):
     scan of its own; the oldest ``computed_at`` is the first row of the ``computed_at`` index."""
     unusable = ~Q(snapshot__as_of=as_of) | Q(snapshot__isnull=True) | Q(snapshot__computed_at__lt=F("updated_at"))
     per_light = {light: Count(Case(When(snapshot__light=light, then=Value(1)))) for light in LIGHTS}
-    rows = list(
+    grouped = (
         targets.order_by()
         .values("region_id")
         .annotate(n=Count("pk"), unusable=Count(Case(When(unusable, then=Value(1)))), **per_light)
         .values_list("region_id", "n", "unusable", *LIGHTS)
     )
+    key = _snapshot_key(grouped)
+    rows = cache.get(key)
+    if rows is None:
+        rows = list(grouped)
+        cache.set(key, rows, SNAPSHOT_CACHE_SECONDS)
     if not rows or any(unusable or n != sum(counts) for _, n, unusable, *counts in rows):
         return None
     oldest = (
