@@ -254,6 +254,12 @@ def test_query_count_does_not_grow_with_the_number_of_targets():
     # the sectors and member indicator for count targets, the observations: at most 12.
     assert few <= 12
     assert everything <= 12
+    # Fifty more targets on other regions and years ask nothing more.
+    li = Target.objects.get(key="im-li-output-2025")
+    for n in range(50):
+        TargetFactory(indicator=li.indicator, region=region(("150000", "152500", "520000", "360000")[n % 4]),
+                      year=2031 + n, value=100 + n, unit=li.unit)
+    assert count(Target.objects.all()) == everything
 
 
 def test_count_of_industries_reads_the_clusters_industries():

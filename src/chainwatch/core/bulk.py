@@ -13,6 +13,12 @@ from collections.abc import Sequence
 from django.db import connection, models
 
 
+def in_batch(reserved: int = 0) -> int:
+    """How many values one ``IN (…)`` may carry on this backend (SQLite's parameter limit, with
+    room for ``reserved`` other parameters of the query)."""
+    return min(900, (connection.features.max_query_params or 900) - 10) - reserved
+
+
 def insert_rows(model: type[models.Model], rows: list[dict], *, update_on: Sequence[str] = ()) -> None:
     """INSERT ``rows`` (field attname -> value; fields left out take their defaults).
 

@@ -986,6 +986,8 @@ def _probability_rows(codes: Iterable[str]) -> list[tuple[str, str, Decimal]]:
 
 
 def _resolve_probabilities(region: Region, rows: Iterable[tuple[str, str, Decimal]]) -> dict[str, float]:
+    """Per stage, the probability of the nearest jurisdiction (region, then ancestors) among
+    ``rows`` that states one, else the default."""
     chain = [region.code, *region.ancestor_codes()]
     found: dict[str, tuple[int, float]] = {}
     for code, stage, probability in rows:
@@ -995,12 +997,6 @@ def _resolve_probabilities(region: Region, rows: Iterable[tuple[str, str, Decima
         if stage not in found or rank < found[stage][0]:
             found[stage] = (rank, float(probability))
     return {**projections.DEFAULT_PROBABILITIES, **{stage: p for stage, (_, p) in found.items()}}
-
-
-def stage_probabilities(region: Region) -> dict[str, float]:
-    """Per stage, the probability of the nearest jurisdiction (region, then ancestors) that
-    states one, else the default."""
-    return _resolve_probabilities(region, _probability_rows([region.code, *region.ancestor_codes()]))
 
 
 def capacity_targets(queryset: QuerySet | None = None) -> QuerySet:
@@ -1079,20 +1075,17 @@ def project_targets(
     last_year = max(target.year for target in targets)
     paths = [region.path for region in regions.values()]
 
-    # Status, version and period are checked here, not in SQL: the query names only what SQLite
-    # (without statistics) serves from the chain-node index, the few CAPACITY rows of the nodes.
-    # With a status condition it was seen to scan every approved observation (2 s on the
-    # national data set) through the index on status.
     observations: dict[tuple[int, int], list[Observation]] = defaultdict(list)
-    for observation in sorted(
-        Observation.objects.filter(indicator__code="CAPACITY", region_id__in=regions, chain_node_id__in=nodes)
-        .order_by()
+    for observation in (
+        Observation.objects.filter(
+            indicator__code="CAPACITY", region_id__in=regions, chain_node_id__in=nodes,
+            status=Observation.Status.APPROVED, is_current=True,
+        )
+        .order_by("-period_end", "-pk")
         .only("id", "key", "region", "chain_node", "indicator_text", "period", "period_end", "value", "unit",
-              "source", "reporter_text", "status", "is_current"),
-        key=lambda o: (o.period_end, o.pk), reverse=True,
+              "source", "reporter_text")
     ):
-        if observation.is_current and observation.status == Observation.Status.APPROVED:
-            observations[observation.region_id, observation.chain_node_id].append(observation)  # latest first
+        observations[observation.region_id, observation.chain_node_id].append(observation)  # latest first
 
     built: dict[int, list[tuple]] = defaultdict(list)
     for node_id, *row in (

@@ -35,12 +35,12 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from chainwatch.chains.models import ChainNode, Sector
 from chainwatch.core import audit
-from chainwatch.core.bulk import insert_rows
+from chainwatch.core.bulk import in_batch, insert_rows
 from chainwatch.core.models import AuditEntry
 from chainwatch.core.periods import PeriodError, parse_period
 from chainwatch.core.units import UnitError, conversion_factor, is_known_unit
@@ -764,7 +764,7 @@ def _current(series: set[str], periods: set, *fields: str):
     ``period`` and ``fields`` of each), asked for in batches of series within the parameter
     limit, each batch a few lookups on the (series, period_end) index per series, whatever the
     size of the table."""
-    limit = min(900, (connection.features.max_query_params or 900) - 10) - 2 * len(periods)
+    limit = in_batch(reserved=2 * len(periods))
     ordered = sorted(series)
     current = Observation.objects.filter(
         is_current=True, period__in={p.label for p in periods}, period_end__in={p.end for p in periods},

@@ -60,7 +60,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from chainwatch.chains.models import Sector
-from chainwatch.core.bulk import insert_rows
+from chainwatch.core.bulk import in_batch, insert_rows
 from chainwatch.core.output import plain_number
 from chainwatch.core.units import compatible, factor_or_none
 from chainwatch.geo.models import Region
@@ -74,6 +74,7 @@ logger = logging.getLogger(__name__)
 MEMBER_INDICATOR = "OUTPUT"
 UNIT_MISMATCH = "unit_mismatch"
 STATUS_ZH = {**engine.STATUS_ZH, UNIT_MISMATCH: "单位不符"}
+LAGGING_LIGHTS = ("red", "yellow")  # the lights of a target behind its pace
 LIGHT_ZH = {"green": "绿灯", "yellow": "黄灯", "red": "红灯", "grey": "灰色（无法评价）"}
 ADMINISTRATIVE_LEVELS = (
     Region.Level.COUNTRY, Region.Level.PROVINCE, Region.Level.PREFECTURE, Region.Level.COUNTY,
@@ -139,7 +140,7 @@ class TargetProgress:
 
     @property
     def lagging(self) -> bool:
-        return self.progress.light in ("yellow", "red")
+        return self.progress.light in LAGGING_LIGHTS
 
     def row(self) -> dict:
         """The JSONL fields of ``chainwatch progress``."""
@@ -285,7 +286,7 @@ def _load_observations(series_keys: set[str], as_of: date):
             is_sample=ExpressionWrapper(Q(origin="sample"), output_field=BooleanField()),
         )
     )
-    limit = min(900, (connection.features.max_query_params or 900) - 10)
+    limit = in_batch()
     ordered = sorted(series_keys)
     rows: list[tuple] = []
     with connection.cursor() as cursor:
@@ -1093,7 +1094,7 @@ def targets_for_series(series_keys: Iterable[str]) -> set[int]:
         return set()
     keys = {series_key(*p) for p in parsed}
     live = Target.objects.exclude(review=Target.Review.REJECTED)
-    limit = min(900, (connection.features.max_query_params or 900) - 10)
+    limit = in_batch()
     indicator_ids = sorted({p[0] for p in parsed})
     region_ids = sorted({p[1] for p in parsed})
     found: set[int] = set()
@@ -1120,7 +1121,7 @@ def refresh_progress_for_series(series_keys: Iterable[str], *, as_of: date | Non
     outside the import, and the passing of the date (a snapshot is only used on its own day)."""
     as_of = as_of or date.today()  # the cockpit's “today” (chainwatch.web.cockpit.build)
     ids = sorted(targets_for_series(series_keys))
-    limit = min(900, (connection.features.max_query_params or 900) - 10)
+    limit = in_batch()
     stored = 0
     for batch in range(0, len(ids), REFRESH_BATCH):
         # Loaded in chunks within the parameter limit, evaluated together: the fixed costs of an

@@ -33,7 +33,7 @@ from chainwatch.policy.models import Task
 from chainwatch.projects.models import Project
 from chainwatch.targets import models as target_models
 from chainwatch.targets.models import Observation, Target, TargetStatus, lagging_gap, series_key
-from chainwatch.targets.services import STATUS_ZH, evaluate_targets
+from chainwatch.targets.services import LAGGING_LIGHTS, STATUS_ZH, evaluate_targets
 
 LIGHTS = ("red", "yellow", "green", "grey")
 LAGGING_SHOWN = 20
@@ -246,7 +246,7 @@ class SnapshotItem:
 
     @property
     def lagging(self) -> bool:
-        return self.progress.light in ("yellow", "red")
+        return self.progress.light in LAGGING_LIGHTS
 
 
 SNAPSHOT_CACHE_SECONDS = 600
@@ -304,7 +304,7 @@ def _snapshot_lists(targets) -> tuple[list, list]:
     order = ("region__path", "indicator__code", "year", "pk")
     related = ("snapshot", "indicator", "region")
     lagging = (
-        targets.filter(snapshot__light__in=("red", "yellow"))
+        targets.filter(snapshot__light__in=LAGGING_LIGHTS)
         .select_related(*related)
         .order_by("snapshot__light", lagging_gap("snapshot__pace_gap"), *order)[:LAGGING_SHOWN]
     )
