@@ -355,8 +355,12 @@ def http_load(case: Case, *, database_url: str, data_dir: str, quick: bool, work
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
+    from django.db.models import Q
 
     from benchmarks import load
+    from chainwatch.core.models import AuditEntry
+    from chainwatch.projects.models import Project, ProjectRating
+    from chainwatch.projects.services import RECOMPUTE_NOTE, recompute_tiers_and_colours
     from chainwatch.targets.models import TargetStatus
     from chainwatch.targets.services import refresh_progress
 
@@ -375,11 +379,19 @@ def http_load(case: Case, *, database_url: str, data_dir: str, quick: bool, work
     # `chainwatch refresh-progress` runs nightly and imports refresh it incrementally; without it
     # the cockpit evaluates every target on each view. Stored (committed: the server must see it)
     # before the load, and removed afterwards if the data set had none, so it stays as generated.
+    # The same for the projects' ratings (the red-project list), as `chainwatch projects recompute`
+    # leaves them. Then the planner's statistics are refreshed, as autovacuum would after changes
+    # of this size: on a server without it the plans would assume empty snapshot tables.
     had_snapshot = TargetStatus.objects.exists()
+    had_ratings = ProjectRating.objects.exists()
     started = time.perf_counter()
     refreshed = refresh_progress()
     case.extra["progress snapshot"] = (f"{refreshed:,} targets stored by refresh_progress() in "
                                        f"{time.perf_counter() - started:.0f} s before the load")
+    if not had_ratings:
+        rated = recompute_tiers_and_colours(Project.objects.all(), as_of=AS_OF, actor=user)
+        case.extra["project ratings"] = f"{rated.changed:,} projects rated (as of {AS_OF}) before the load"
+    vacuum()
     results = []
     try:
         with load.Server(load.server_env(database_url, data_dir), workers=2, threads=2, log_dir=work) as server:
@@ -402,6 +414,10 @@ def http_load(case: Case, *, database_url: str, data_dir: str, quick: bool, work
     finally:
         if not had_snapshot:
             TargetStatus.objects.all().delete()
+        if not had_ratings:
+            ProjectRating.objects.all().delete()
+            # the harness's own run, not a user's: the data set stays as generated
+            AuditEntry.objects.filter(Q(note__startswith=RECOMPUTE_NOTE) | Q(object_id="recompute"), actor=user).delete()
     case.extra["urls"] = results
     measured = [r for r in results if "p95" in r]
     failing = [r["url"] for r in results if r["error_count"]]

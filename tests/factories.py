@@ -7,7 +7,7 @@ import factory
 from chainwatch.chains.models import Capacity, ChainNode, Enterprise
 from chainwatch.core.codes import make_uscc
 from chainwatch.geo.models import Region
-from chainwatch.projects.models import Project
+from chainwatch.projects.models import Project, ProjectRating
 from chainwatch.targets.models import Indicator, Observation, Target
 
 
@@ -78,8 +78,15 @@ class CapacityFactory(factory.django.DjangoModelFactory):
 class ProjectFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Project
+        skip_postgeneration_save = True
 
     code = factory.Sequence(lambda n: f"2025-150000-38-03-{n:06d}")
     name = factory.Sequence(lambda n: f"测试项目{n}")
     region = factory.LazyFunction(lambda: region("150000"))
     total_investment = 1_000_000_000
+
+    @factory.post_generation
+    def colour(obj, create, extracted, **kwargs):
+        """``ProjectFactory(colour="red")``: the project with a stored rating of that colour."""
+        if create and extracted:
+            ProjectRating.objects.create(project=obj, colour=extracted)

@@ -40,6 +40,7 @@ API_LISTS = {
     "/api/v1/policy/clauses/?limit=500": 4,
     "/api/v1/policy/tasks/?limit=500": 9,
 }
+SNAPSHOT_COCKPIT = 18  # the cockpit read from the stored progress (TargetStatus)
 PAGES = {
     # no snapshot here: the snapshot check (its cache fingerprint, the grouped query), then live
     # evaluation, which loads each related table of the targets once
@@ -125,3 +126,20 @@ def test_every_list_of_the_api_root_is_pinned(world):
     listed = {urlsplit(url).path for url in client.get("/api/v1/").json().values()}
     pinned = {urlsplit(url).path for url in API_LISTS}
     assert listed and listed <= pinned, sorted(listed - pinned)
+
+
+@pytest.mark.parametrize("url", ["/cockpit/", "/cockpit/152500/"])
+def test_cockpit_query_count_from_the_stored_progress(world, django_assert_max_num_queries, url):
+    """Read from the snapshot, the cockpit asks the same few queries with 30 more targets: the
+    grouped counts, the (light, gap) cut and the two short lists."""
+    from chainwatch.targets.services import refresh_progress
+
+    client = Client()
+    client.force_login(world.users["admin"])
+    refresh_progress()
+    with django_assert_max_num_queries(SNAPSHOT_COCKPIT):
+        assert client.get(url).status_code == 200
+    more_rows(world)
+    refresh_progress()
+    with django_assert_max_num_queries(SNAPSHOT_COCKPIT):
+        assert client.get(url).status_code == 200

@@ -8,7 +8,7 @@ import pytest
 from chainwatch.accounts import services
 from chainwatch.accounts.models import Role
 from chainwatch.geo.models import Region
-from chainwatch.projects.models import Project
+from chainwatch.projects.models import Project, ProjectRating
 from chainwatch.targets.models import Observation, Target
 
 PASSWORD = "Xilingol-grassland-2025"
@@ -32,8 +32,12 @@ def test_league_user_sees_the_league_only_and_the_chart_is_drawn(pack, page, liv
     base = live_server.url
     user("e2e-league", Role.PREFECTURE, "152500")
     xl, gz = Region.objects.get(code="152500"), Region.objects.get(code="520000")
-    Project.objects.create(code="E2E-XL-1", name="锡林郭勒红色示例项目", region=xl, total_investment=1, colour="red")
-    Project.objects.create(code="E2E-GZ-1", name="贵州红色示例项目", region=gz, total_investment=1, colour="red")
+    ProjectRating.objects.create(
+        project=Project.objects.create(code="E2E-XL-1", name="锡林郭勒红色示例项目", region=xl, total_investment=1), colour="red"
+    )
+    ProjectRating.objects.create(
+        project=Project.objects.create(code="E2E-GZ-1", name="贵州红色示例项目", region=gz, total_investment=1), colour="red"
+    )
     target = Target.objects.filter(region=xl, year=2025, indicator__code="XL.CATTLE_STOCK").first()
     for year, value in ((2021, 170), (2022, 190), (2023, 205), (2024, 226)):
         Observation.objects.create(

@@ -92,7 +92,7 @@ def test_api_list_filters_and_query_count(admin_client, projects, django_assert_
     assert [r["code"] for r in admin_client.get("/api/v1/projects/?stage=operating").json()["results"]] == ["2024-150600-38-03-000001"]
     # 宜春: 20亿 ≥ 10亿 but nothing completed (< 5亿) → city_county; Inner Mongolia has no tier rule
     assert [r["code"] for r in admin_client.get("/api/v1/projects/?tier=city_county").json()["results"]] == ["2025-360900-26-03-000003"]
-    colour = Project.objects.get(code="2024-152528-09-03-000004").colour
+    colour = Project.objects.get(code="2024-152528-09-03-000004").rating.colour
     assert "2024-152528-09-03-000004" in {r["code"] for r in admin_client.get(f"/api/v1/projects/?colour={colour}").json()["results"]}
     assert admin_client.get("/api/v1/projects/?region=999999").status_code == 400
     assert admin_client.get("/api/v1/projects/?colour=purple").status_code == 400

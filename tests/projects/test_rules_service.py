@@ -78,10 +78,11 @@ def test_recompute_in_bulk_matches_hand_computed_figures(five, django_assert_max
     assert (summary.projects, summary.changed) == (5, 4)
     assert summary.tiers == {"province": 2, "city_county": 1, "none": 2}
     assert summary.colours == {"yellow": 2, "red": 1, "green": 1, "unrated": 1}
-    stored = {p.code: (p.tier, p.tier_rule, p.colour, p.dispatch_level) for p in Project.objects.all()}
+    stored = {p.code: (p.rated.tier, p.rated.tier_rule, p.rated.colour, p.rated.dispatch_level)
+              for p in Project.objects.select_related("rating")}
     assert stored == EXPECTED
-    for p in Project.objects.exclude(colour=""):  # one engine: bulk and single agree
-        assert services.evaluate_project(p, "colour", on=AS_OF).decision == p.colour
+    for p in Project.objects.exclude(rating__colour="").exclude(rating=None):  # one engine: bulk and single agree
+        assert services.evaluate_project(p, "colour", on=AS_OF).decision == p.rating.colour
     audits = AuditEntry.objects.filter(note="重算分级与预警 2025-06-30")
     assert audits.count() == 4
     summary_entry = AuditEntry.objects.get(object_id="recompute")
@@ -96,8 +97,8 @@ def test_recompute_again_writes_only_what_changed(five):
     assert AuditEntry.objects.filter(object_id="recompute").count() == 2
     later = services.recompute_tiers_and_colours(Project.objects.all(), as_of=date(2025, 8, 31), actor=None)
     # 8月底时序进度 8/12: p1 0.4−0.667 → red; p3 still green; p5 slip 3.03 months → red
-    assert Project.objects.get(code="2024-360900-38-03-000001").colour == "red"
-    assert Project.objects.get(code="2025-150600-38-03-000005").colour == "red"
+    assert Project.objects.get(code="2024-360900-38-03-000001").rating.colour == "red"
+    assert Project.objects.get(code="2025-150600-38-03-000005").rating.colour == "red"
     assert later.changed == 2
 
 

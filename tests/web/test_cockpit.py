@@ -286,3 +286,27 @@ def test_lagging_order_is_the_expression_of_its_index(world):
         "snapshot__light", cockpit_data.lagging_gap("snapshot__pace_gap"), "pk")
     sql, params = queryset.query.sql_with_params()
     assert 'COALESCE("targets_targetstatus"."pace_gap", 0.0)' in sql and 0.0 not in params
+
+
+@pytest.mark.parametrize("shown", [1, 3, 7])
+def test_stored_lagging_list_cut_at_the_shown_row_keeps_ties_in_order(world, monkeypatch, shown):
+    """The stored lagging list first finds the (light, gap) of the last row shown, then orders
+    only the rows up to it; rows tied with it must still come in region, indicator, year order."""
+    from chainwatch.targets.services import refresh_progress
+    from chainwatch.web import cockpit as cockpit_data
+    from factories import TargetFactory
+
+    _lagging_world(world)
+    # Exact twins of lagging targets in other regions' series would differ in gap; twins in the
+    # same series tie exactly.
+    for where in (world.county, world.xl):
+        for value in (400, 900):
+            TargetFactory(indicator=world.output, region=where, year=2028, value=value, unit="亿元")
+    monkeypatch.setattr(cockpit_data, "LAGGING_SHOWN", shown)
+    user = world.users["admin"]
+    live = cockpit_data.build(user, None)
+    refresh_progress()
+    stored = cockpit_data.build(user, None)
+    assert stored.computed_at is not None
+    assert len(live.lagging) == shown
+    assert _figures(stored)["lagging"] == _figures(live)["lagging"]

@@ -10,7 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 
-from chainwatch.core.bulk import insert_rows
+from chainwatch.core.bulk import Same, insert_columns
 from chainwatch.core.models import AuditEntry
 
 
@@ -66,19 +66,17 @@ def record_rows(
 ) -> int:
     """Audit many objects of one model in bulk; ``rows`` are (object id, object repr, before,
     after). The entries are those :func:`entry` builds, sharing one timestamp, written with
-    :func:`chainwatch.core.bulk.insert_rows` (no model instance per entry — most of the cost of
+    :func:`chainwatch.core.bulk.insert_columns` (no model instance per entry — most of the cost of
     :func:`record_many` at tens of thousands of rows). Returns the number of entries written."""
-    common = {
-        "at": timezone.now(), "actor_id": actor.pk if getattr(actor, "pk", None) else None,
-        "actor_name": actor_name(actor), "action": action, "note": note[:300],
-        "content_type_id": ContentType.objects.get_for_model(model, for_concrete_model=False).pk,
-    }
-    entries = [
-        {**common, "object_id": str(object_id), "object_repr": str(object_repr)[:300], "before": before, "after": after}
-        for object_id, object_repr, before, after in rows
-    ]
-    insert_rows(AuditEntry, entries)
-    return len(entries)
+    ids, reprs, befores, afters = list(zip(*rows, strict=True)) or ([], [], [], [])
+    insert_columns(AuditEntry, {
+        "at": Same(timezone.now()), "actor_id": Same(actor.pk if getattr(actor, "pk", None) else None),
+        "actor_name": Same(actor_name(actor)), "action": Same(action), "note": Same(note[:300]),
+        "content_type_id": Same(ContentType.objects.get_for_model(model, for_concrete_model=False).pk),
+        "object_id": [str(object_id) for object_id in ids], "object_repr": [str(text)[:300] for text in reprs],
+        "before": befores, "after": afters,
+    }, len(ids))
+    return len(ids)
 
 
 def history(obj: models.Model):

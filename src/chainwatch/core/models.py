@@ -43,8 +43,9 @@ class AuditEntry(models.Model):
     )
     actor_name = models.CharField(_("操作人名称"), max_length=150, blank=True)
     action = models.CharField(_("操作"), max_length=10, choices=Action.choices)
-    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, verbose_name=_("对象类型"))
-    object_id = models.CharField(_("对象ID"), max_length=64, db_index=True)
+    # Looked up together, by the (content_type, object_id) index below: no index of their own.
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, verbose_name=_("对象类型"), db_index=False)
+    object_id = models.CharField(_("对象ID"), max_length=64)
     object_repr = models.CharField(_("对象"), max_length=300)
     before = models.JSONField(_("修改前"), null=True, blank=True)
     after = models.JSONField(_("修改后"), null=True, blank=True)

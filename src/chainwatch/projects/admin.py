@@ -8,6 +8,7 @@ from chainwatch.projects.models import (
     LeadClock,
     LeadShare,
     Project,
+    ProjectRating,
     ProjectUpdate,
     Rule,
     StageChange,
@@ -22,6 +23,17 @@ class UpdateInline(admin.TabularInline):
     raw_id_fields = ("corrects",)
 
 
+class RatingInline(admin.StackedInline):
+    """The rules' decision, shown, never edited: ``projects recompute`` writes it."""
+
+    model = ProjectRating
+    can_delete = False
+    readonly_fields = ("tier", "tier_rule", "colour", "colour_rule", "dispatch_level", "rated_on", "computed_at")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class IssueInline(admin.TabularInline):
     model = DispatchIssue
     extra = 0
@@ -30,14 +42,14 @@ class IssueInline(admin.TabularInline):
 
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "region", "stage", "total_investment", "completed_investment", "tier", "colour", "origin")
-    list_filter = ("stage", "tier", "colour", "origin")
+    list_display = ("code", "name", "region", "stage", "total_investment", "completed_investment", "rating__tier",
+                    "rating__colour", "origin")
+    list_filter = ("stage", "rating__tier", "rating__colour", "origin")
     search_fields = ("code", "name", "owner__name")
-    list_select_related = ("region", "owner")
+    list_select_related = ("region", "owner", "rating")
     raw_id_fields = ("region", "owner", "sector", "department")
     filter_horizontal = ("nodes",)
-    readonly_fields = ("tier", "tier_rule", "colour", "colour_rule", "dispatch_level", "rated_on")
-    inlines = [UpdateInline, IssueInline]
+    inlines = [RatingInline, UpdateInline, IssueInline]
 
 
 @admin.register(ProjectUpdate)

@@ -42,7 +42,7 @@ def _day(value: date | None) -> str | None:
 
 
 def export_queryset(projects: QuerySet) -> QuerySet:
-    return projects.select_related("region", "owner", "department", "sector").prefetch_related(
+    return projects.select_related("region", "owner", "department", "sector", "rating").prefetch_related(
         Prefetch("nodes", queryset=ChainNode.objects.only("id", "code", "name_zh"))
     ).order_by("code")
 
@@ -73,16 +73,17 @@ def oc4ids_project(project: Project) -> dict:
         data["parties"].append(party)
     if project.department_id:
         data["parties"].append({"id": f"department-{project.department_id}", "name": project.department.name, "roles": ["publicAuthority"]})
+    rating = project.rated
     data["chainwatch"] = {
         "stage": project.stage,
         "stage_zh": str(Stage(project.stage).label),
         "pause_reason": project.pause_reason or None,
-        "tier": project.tier or None,
-        "tier_rule": project.tier_rule or None,
-        "colour": project.colour or None,
-        "colour_rule": project.colour_rule or None,
-        "dispatch_level": project.dispatch_level or None,
-        "rated_on": _day(project.rated_on),
+        "tier": rating.tier or None,
+        "tier_rule": rating.tier_rule or None,
+        "colour": rating.colour or None,
+        "colour_rule": rating.colour_rule or None,
+        "dispatch_level": rating.dispatch_level or None,
+        "rated_on": _day(rating.rated_on),
         "nodes": [{"code": n.code, "name": n.name_zh} for n in project.nodes.all()],
         "completed_investment": _money(project.completed_investment),
         "annual_plan": _money(project.annual_plan),
@@ -129,7 +130,7 @@ def write_xlsx(projects: QuerySet, stream: BinaryIO) -> int:
             "stage": str(Stage(p.stage).label), "total": _money(p.total_investment), "plan": _money(p.annual_plan),
             "completed": _money(p.completed_investment), "planned_start": p.planned_start,
             "planned_end": p.planned_end, "actual_start": p.actual_start, "actual_end": p.actual_end,
-            "tier": p.tier, "colour": p.colour, "nodes": "、".join(n.name_zh for n in p.nodes.all()),
+            "tier": p.rated.tier, "colour": p.rated.colour, "nodes": "、".join(n.name_zh for n in p.nodes.all()),
             "leader": p.leader, "department": p.department.name if p.department_id else "", "origin": p.origin,
         }
         sheet.append([values[key] for _, key in PROJECT_COLUMNS])

@@ -26,24 +26,24 @@ COLOURS = ("red", "yellow", "green")
 
 @login_required
 def board(request):
-    projects = scope(Project.objects.select_related("region", "owner"), request.user)
+    projects = scope(Project.objects.select_related("region", "owner", "rating"), request.user)
     colour = request.GET.get("colour")
     if colour in COLOURS:
-        projects = projects.filter(colour=colour)
+        projects = projects.filter(rating__colour=colour)
     projects = projects.annotate(
         open_issues=Count("issues", filter=~Q(issues__status=DispatchIssue.Status.RESOLVED))
-    ).order_by("colour", "code")
+    ).order_by("rating__colour", "code")
     by_stage = {stage.value: [] for stage in BOARD_STAGES}
     for project in projects:
         by_stage.setdefault(project.stage, []).append(project)
     columns = [{"stage": stage, "projects": by_stage[stage.value]} for stage in BOARD_STAGES]
-    counts = {c: sum(1 for col in columns for p in col["projects"] if p.colour == c) for c in COLOURS}
+    counts = {c: sum(1 for col in columns for p in col["projects"] if p.rated.colour == c) for c in COLOURS}
     return render(request, "projects/board.html", {"columns": columns, "counts": counts, "colour": colour})
 
 
 @login_required
 def detail(request, code):
-    projects = scope(Project.objects.select_related("region", "owner", "department", "sector"), request.user)
+    projects = scope(Project.objects.select_related("region", "owner", "department", "sector", "rating"), request.user)
     project = projects.filter(code=code).prefetch_related(
         "nodes",
         Prefetch("updates", queryset=ProjectUpdate.objects.select_related("corrected_by").order_by("-period", "-id")),

@@ -31,8 +31,8 @@ def _yi(value) -> float | None:
 
 
 def projects_section(region: Region, cluster: Sector | None, user) -> tuple[Section, bool]:
-    projects = Project.objects.select_related("region", "department", "owner").filter(
-        region__path__startswith=region.path, colour__in=("red", "yellow")
+    projects = Project.objects.select_related("region", "department", "owner", "rating").filter(
+        region__path__startswith=region.path, rating__colour__in=("red", "yellow")
     )
     if cluster is not None:
         projects = projects.filter(Q(sector=cluster) | Q(sector__parent=cluster))
@@ -40,7 +40,7 @@ def projects_section(region: Region, cluster: Sector | None, user) -> tuple[Sect
         projects = scope(projects, user)
     rows = []
     sample = False
-    for project in sorted(projects, key=lambda p: (COLOUR_ORDER.get(p.colour, 9), p.code)):
+    for project in sorted(projects, key=lambda p: (COLOUR_ORDER.get(p.rating.colour, 9), p.code)):
         is_sample = project.origin == Origin.SAMPLE
         sample = sample or is_sample
         rows.append({
@@ -51,7 +51,7 @@ def projects_section(region: Region, cluster: Sector | None, user) -> tuple[Sect
             "total": _yi(project.total_investment),
             "plan": _yi(project.annual_plan),
             "completed": _yi(project.completed_investment),
-            "colour": project.colour,
+            "colour": project.rating.colour,
             "leader": project.leader,
             "department": project.department.name if project.department_id else "",
             "source": _("示例数据") if is_sample else "",

@@ -905,8 +905,6 @@ class _Generator:
             "actual_end": [d if s == "operating" else None for d, s in zip(iso(actual_end), stage.tolist(), strict=True)],
             "leader": f"{SYNTH_LABEL}包联领导",
             "department_id": [int(x) or None for x in self.owner_of_region[reg].tolist()],
-            "tier": "",
-            "colour": "",
         })
         self.summary.counts["project nodes"] += self.w.write(Project.nodes.through, n, {
             "project_id": ids,

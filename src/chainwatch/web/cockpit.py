@@ -185,7 +185,7 @@ def build(user, region: Region | None, *, cluster_code: str | None = None, as_of
             if child is not None:
                 child.lights[item.light] += 1
 
-    projects = _subtree(scope(Project.objects.filter(colour="red"), user), "region", region)
+    projects = _subtree(scope(Project.objects.filter(rating__colour="red"), user), "region", region)
     if cluster is not None:
         projects = projects.filter(Q(sector=cluster) | Q(sector__parent=cluster))
     red_projects = list(projects.select_related("region", "owner").order_by("code")[:LIST_SHOWN])
@@ -299,15 +299,33 @@ def _snapshot_counts(targets, as_of: datetime.date):
 
 def _snapshot_lists(targets) -> tuple[list, list]:
     """The lagging and stale targets from the stored progress, ordered as the live path orders
-    them: two queries of at most ``LAGGING_SHOWN``/``LIST_SHOWN`` rows whatever the number of
-    targets; the lagging list walks the (light, gap) index of TargetStatus."""
+    them: a few queries of at most ``LAGGING_SHOWN``/``LIST_SHOWN`` rows whatever the number of
+    targets.
+
+    The lagging list is read in two steps. The first walks the (light, gap) index of
+    TargetStatus to the ``LAGGING_SHOWN``-th lagging target in scope and reads its (light, gap);
+    the second joins and orders only the targets at or before it (ties included, so the order
+    by region, indicator and year stays exact). One query ordered by the joined columns made
+    PostgreSQL sort every red and yellow target of the scope before taking 20."""
     order = ("region__path", "indicator__code", "year", "pk")
     related = ("snapshot", "indicator", "region")
-    lagging = (
-        targets.filter(snapshot__light__in=LAGGING_LIGHTS)
-        .select_related(*related)
-        .order_by("snapshot__light", lagging_gap("snapshot__pace_gap"), *order)[:LAGGING_SHOWN]
+    lagging = targets.filter(snapshot__light__in=LAGGING_LIGHTS)
+    gap = lagging_gap("pace_gap")
+    cut = (
+        TargetStatus.objects.filter(light__in=LAGGING_LIGHTS, target__in=targets.values("pk"))
+        .annotate(gap=gap)
+        .order_by("light", gap)
+        .values_list("light", "gap")[LAGGING_SHOWN - 1:LAGGING_SHOWN]
     )
+    cut = next(iter(cut), None)
+    if cut is not None:
+        light, limit = cut
+        lagging = lagging.alias(gap=lagging_gap("snapshot__pace_gap")).filter(
+            Q(snapshot__light__lt=light) | Q(snapshot__light=light, gap__lte=limit)
+        )
+    lagging = lagging.select_related(*related).order_by(
+        "snapshot__light", lagging_gap("snapshot__pace_gap"), *order
+    )[:LAGGING_SHOWN]
     stale = targets.filter(snapshot__status="stale").select_related(*related).order_by(*order)[:LIST_SHOWN]
     return (
         [SnapshotItem(target, target.snapshot) for target in lagging],

@@ -38,6 +38,13 @@ class ProjectSerializer(serializers.ModelSerializer):
     department_name = serializers.CharField(source="department.name", read_only=True, default=None)
     stage_display = serializers.CharField(source="get_stage_display", read_only=True)
     nodes = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    # the rules' decision (ProjectRating; blank until ``projects recompute`` rated the project)
+    tier = serializers.CharField(source="rated.tier", read_only=True)
+    tier_rule = serializers.CharField(source="rated.tier_rule", read_only=True)
+    colour = serializers.CharField(source="rated.colour", read_only=True)
+    colour_rule = serializers.CharField(source="rated.colour_rule", read_only=True)
+    dispatch_level = serializers.CharField(source="rated.dispatch_level", read_only=True)
+    rated_on = serializers.DateField(source="rated.rated_on", read_only=True, allow_null=True)
 
     class Meta:
         model = Project

@@ -32,6 +32,7 @@ from chainwatch.projects.models import (
     Stage,
 )
 from chainwatch.projects.services import (
+    RATING_FIELDS,
     ProjectError,
     evaluate_jurisdiction,
     flags_for,
@@ -44,8 +45,8 @@ from chainwatch.targets.models import Target
 class ProjectFilter(django_filters.FilterSet):
     region = CodeFilter(method="filter_region", help_text="地区代码：该地区及其全部下级的项目")
     stage = django_filters.ChoiceFilter(choices=Stage.choices)
-    colour = django_filters.ChoiceFilter(choices=[("green", "绿"), ("yellow", "黄"), ("red", "红")])
-    tier = django_filters.CharFilter(max_length=16)
+    colour = django_filters.ChoiceFilter(field_name="rating__colour", choices=[("green", "绿"), ("yellow", "黄"), ("red", "红")])
+    tier = django_filters.CharFilter(field_name="rating__tier", max_length=16)
     code = django_filters.CharFilter(max_length=40)
 
     class Meta:
@@ -100,8 +101,8 @@ _NODES = Prefetch("nodes", queryset=ChainNode.objects.only("id", "code"))
 )
 class ProjectViewSet(ScopedReadOnlyViewSet):
     queryset = reading_only(
-        Project.objects.select_related("region", "owner", "department"),
-        region=("code", "name_zh"), owner=("name", "uscc"), department=("name",),
+        Project.objects.select_related("region", "owner", "department", "rating"),
+        region=("code", "name_zh"), owner=("name", "uscc"), department=("name",), rating=(*RATING_FIELDS, "rated_on"),
     ).order_by("code")
     filterset_class = ProjectFilter
 

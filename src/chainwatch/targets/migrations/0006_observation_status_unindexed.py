@@ -6,27 +6,9 @@ million rows); dropping the index itself is instant on both backends.
 
 from django.db import migrations, models
 
-TABLE = "targets_observation"
+from chainwatch.core.indexes import drop_index_operation
 
-
-def _status_indexes(schema_editor) -> list[str]:
-    connection = schema_editor.connection
-    with connection.cursor() as cursor:
-        constraints = connection.introspection.get_constraints(cursor, TABLE)
-    return [
-        name for name, info in constraints.items()
-        if info["index"] and not info["unique"] and not info["primary_key"] and info["columns"] == ["status"]
-    ]
-
-
-def drop_status_index(apps, schema_editor):
-    for name in _status_indexes(schema_editor):
-        schema_editor.execute(f"DROP INDEX {schema_editor.quote_name(name)}")
-
-
-def create_status_index(apps, schema_editor):
-    model = apps.get_model("targets", "Observation")
-    schema_editor.execute(schema_editor._create_index_sql(model, fields=[model._meta.get_field("status")]))
+drop_status_index, create_status_index = drop_index_operation("targets", "Observation", "status")
 
 
 class Migration(migrations.Migration):
