@@ -638,11 +638,16 @@ RATING_FIELDS = ("tier", "tier_rule", "colour", "colour_rule", "dispatch_level")
 RECOMPUTE_NOTE = "重算分级与预警"  # the note of every audit entry a recompute writes
 
 
-def _write_ratings(ids: list[int], ratings: dict[str, list[str]], *, as_of: date, now) -> None:
-    """Upsert the ratings (``RATING_FIELDS`` → a column of values) of the changed projects into
-    ProjectRating, narrow rows apart from the projects (see its docstring)."""
-    insert_columns(ProjectRating, {"project_id": ids, "rated_on": Same(as_of), "computed_at": Same(now), **ratings},
-                   len(ids), update_on=("project",))
+def _write_ratings(ids: list[int], ratings: dict[str, list[str]], stored: list[bool], *, as_of: date, now) -> None:
+    """Write the ratings (``RATING_FIELDS`` → a column of values) of the changed projects into
+    ProjectRating, narrow rows apart from the projects (see its docstring): projects rated
+    before (``stored``) are upserted, the others inserted (``COPY`` on PostgreSQL, no conflict
+    check)."""
+    for upsert in (False, True):
+        rows = [i for i, was_stored in enumerate(stored) if was_stored is upsert]
+        columns = {name: [values[i] for i in rows] for name, values in (("project_id", ids), *ratings.items())}
+        insert_columns(ProjectRating, {**columns, "rated_on": Same(as_of), "computed_at": Same(now)}, len(rows),
+                       update_on=("project",) if upsert else ())
 
 
 @transaction.atomic
@@ -697,7 +702,8 @@ def recompute_tiers_and_colours(queryset: QuerySet, *, as_of: date, actor) -> Re
     year_done = _floats([total or 0 for total in columns[-1]])
     planned_start, planned_end = _dates(columns[9]), _dates(columns[10])
     actual_start, actual_end = _dates(columns[11]), _dates(columns[12])
-    old = {name: [value or "" for value in columns[13 + i]] for i, name in enumerate(RATING_FIELDS)}  # None: never rated
+    stored = [value is not None for value in columns[13]]  # None: no ProjectRating row yet
+    old = {name: [value or "" for value in columns[13 + i]] for i, name in enumerate(RATING_FIELDS)}
 
     unique_paths = sorted(set(paths))
     path_index = {path: i for i, path in enumerate(unique_paths)}
@@ -759,7 +765,7 @@ def recompute_tiers_and_colours(queryset: QuerySet, *, as_of: date, actor) -> Re
             if state not in states:
                 states[state] = dict(zip(RATING_FIELDS, state, strict=True))
         changes.append((ids[i], f"{codes[i]} {names[i]}", states[before], states[after]))
-    _write_ratings(changed_ids, ratings, as_of=as_of, now=timezone.now())
+    _write_ratings(changed_ids, ratings, [stored[i] for i in changed], as_of=as_of, now=timezone.now())
     audit.record_rows(actor, AuditEntry.Action.UPDATE, Project, changes, note=f"{RECOMPUTE_NOTE} {as_of.isoformat()}")
     tiers, colours = defaultdict(int), defaultdict(int)
     for value in new_tier.tolist():
