@@ -5,6 +5,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.world import ROLES
+from chainwatch.projects.models import Project
 
 pytestmark = pytest.mark.django_db
 
@@ -310,3 +311,21 @@ def test_stored_lagging_list_cut_at_the_shown_row_keeps_ties_in_order(world, mon
     assert stored.computed_at is not None
     assert len(live.lagging) == shown
     assert _figures(stored)["lagging"] == _figures(live)["lagging"]
+
+
+def test_red_projects_are_the_red_ones_of_the_subtree(world):
+    """The red-project list reads the stored ratings (ProjectRating) of the region's subtree."""
+    from chainwatch.web import cockpit as cockpit_data
+    from factories import ProjectFactory
+
+    ProjectFactory(region=world.county, colour="yellow", name="黄色项目")
+    ProjectFactory(region=world.county, name="未评级项目")
+    admin = world.users["admin"]
+    national = cockpit_data.build(admin, None)
+    assert [p.pk for p in national.red_projects] == sorted(
+        [world.project_a.pk, world.project_gz.pk], key=lambda pk: Project.objects.get(pk=pk).code)
+    assert national.red_project_count == 2
+    league = cockpit_data.build(admin, cockpit_data.cockpit_region(admin, "152500"))
+    assert [p.pk for p in league.red_projects] == [world.project_a.pk] and league.red_project_count == 1
+    neighbour = cockpit_data.build(admin, world.neighbour)
+    assert neighbour.red_projects == [] and neighbour.red_project_count == 0

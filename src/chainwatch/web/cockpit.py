@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db.models import Case, Count, F, Max, Q, Value, When
+from django.db.models import Case, CharField, Count, F, Func, Max, Q, Value, When
 from django.http import Http404
 
 from chainwatch.accounts.models import Role
@@ -64,6 +64,20 @@ def cockpit_region(user, code: str | None) -> Region | None:
     if region is None or (root is not None and not region.path.startswith(root.path)):
         raise Http404("region out of scope")
     return region
+
+
+class WithoutIndex(Func):
+    """A column's value that SQLite will not look up through an index. Without statistics SQLite
+    takes the index of any equality it is given — for ``colour = 'red'``, true of half the
+    projects, a scan of every red project and a sort, instead of walking the projects in code
+    order (or by region) until 20 are found: 115 ms against 3 ms for the national cockpit's list.
+    PostgreSQL has statistics and sees the plain column."""
+
+    template = "%(expressions)s"
+    output_field = CharField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, template="(%(expressions)s || '')", **extra_context)
 
 
 def _subtree(queryset, lookup: str, region: Region | None):
@@ -185,7 +199,9 @@ def build(user, region: Region | None, *, cluster_code: str | None = None, as_of
             if child is not None:
                 child.lights[item.light] += 1
 
-    projects = _subtree(scope(Project.objects.filter(rating__colour="red"), user), "region", region)
+    projects = scope(Project.objects.alias(rating_colour=WithoutIndex("rating__colour")).filter(rating_colour="red"), user)
+    if region is not None:  # the subtree's regions first: SQLite then reads their projects by region
+        projects = projects.filter(region__in=Region.objects.filter(path__startswith=region.path).values("pk"))
     if cluster is not None:
         projects = projects.filter(Q(sector=cluster) | Q(sector__parent=cluster))
     red_projects = list(projects.select_related("region", "owner").order_by("code")[:LIST_SHOWN])
