@@ -449,12 +449,15 @@ def all_cases() -> list[Case]:
 def vacuum() -> None:
     """PostgreSQL: clear the dead rows the rolled-back runs of the previous case left behind
     (millions after the imports) and refresh the planner's statistics, as autovacuum would on a
-    server that has it on (this machine's has not)."""
+    server that has it on (this machine's has not); then write the dirty buffers out
+    (``CHECKPOINT``), so that the next case does not share the cores with the checkpointer
+    flushing the previous one's writes."""
     from django.db import connection
 
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
+            cursor.execute("CHECKPOINT")
 
 
 def run_all(*, repeat: int, quick: bool, work: Path, database_url: str, data_dir: str, only: set[str] | None,

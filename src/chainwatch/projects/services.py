@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 from django.db import connection, transaction
-from django.db.models import CharField, Q, QuerySet, Sum, prefetch_related_objects
+from django.db.models import CharField, FloatField, Q, QuerySet, Sum, prefetch_related_objects
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -611,9 +611,9 @@ def _dates(values: Sequence[str | None]) -> np.ndarray:
     return np.array([value[:10] if value else "NaT" for value in values], dtype="datetime64[D]")
 
 
-def _floats(values: Sequence) -> np.ndarray:
-    """Amounts (int, float, Decimal or str from the cursor; None → NaN) as float64."""
-    return np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
+def _floats(values: Sequence[float | None]) -> np.ndarray:
+    """Amounts cast to floats by the database (None → NaN) as float64."""
+    return np.array(values, dtype=np.float64)
 
 
 @dataclass
@@ -660,12 +660,13 @@ def recompute_tiers_and_colours(queryset: QuerySet, *, as_of: date, actor) -> Re
     audit.record_rows), plus one summary entry per run.
     """
     dates = {f"{name}_iso": Cast(name, CharField()) for name in ("planned_start", "planned_end", "actual_start", "actual_end")}
+    amounts = {f"{name}_float": Cast(name, FloatField()) for name in ("total_investment", "completed_investment", "annual_plan")}
     query = (
         queryset.order_by()
-        .annotate(**dates)
+        .annotate(**amounts, **dates)
         .values_list(
-            "id", "code", "name", "region__path", "stage", "paused_from", "total_investment",
-            "completed_investment", "annual_plan", *dates, *(f"rating__{name}" for name in RATING_FIELDS),
+            "id", "code", "name", "region__path", "stage", "paused_from", *amounts, *dates,
+            *(f"rating__{name}" for name in RATING_FIELDS),
         )
     )
     ytd = (
@@ -674,12 +675,12 @@ def recompute_tiers_and_colours(queryset: QuerySet, *, as_of: date, actor) -> Re
                 period__lte=f"{as_of.year}-{as_of.month:02d}")
         .order_by()
         .values("project")
-        .annotate(total=Sum("month_investment"))
+        .annotate(total=Cast(Sum("month_investment"), FloatField()))
         .values_list("project", "total")
     )
     # One query, the projects joined to their grouped year-to-date sums, run on the cursor with
-    # dates as ISO text: the ORM's per-value converters (Decimal quantising, date parsing) would
-    # cost more than the whole evaluation.
+    # amounts as floats and dates as ISO text: the ORM's per-value converters (Decimal
+    # quantising, date parsing) would cost more than the whole evaluation.
     projects_sql, projects_params = query.query.sql_with_params()
     ytd_sql, ytd_params = ytd.query.sql_with_params()
     with connection.cursor() as cursor:
