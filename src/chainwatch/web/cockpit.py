@@ -200,11 +200,16 @@ def build(user, region: Region | None, *, cluster_code: str | None = None, as_of
                 child.lights[item.light] += 1
 
     projects = scope(Project.objects.alias(rating_colour=WithoutIndex("rating__colour")).filter(rating_colour="red"), user)
-    if region is not None:  # the subtree's regions first: SQLite then reads their projects by region
+    order = "code"
+    if region is not None:
+        # The subtree's projects are read by region and sorted (a few thousand at most): walking
+        # the code index instead, as for the whole country, passes every project whose code sorts
+        # before the region's (codes begin with the year and the region code) — 35,000 for 510000.
         projects = projects.filter(region__in=Region.objects.filter(path__startswith=region.path).values("pk"))
+        order = Func(F("code"), template="(%(expressions)s || '')", output_field=CharField())
     if cluster is not None:
         projects = projects.filter(Q(sector=cluster) | Q(sector__parent=cluster))
-    red_projects = list(projects.select_related("region", "owner").order_by("code")[:LIST_SHOWN])
+    red_projects = list(projects.select_related("region", "owner").order_by(order, "pk")[:LIST_SHOWN])
     red_count = len(red_projects) if len(red_projects) < LIST_SHOWN else projects.count()
 
     tasks = _subtree(
@@ -319,26 +324,19 @@ def _snapshot_lists(targets) -> tuple[list, list]:
     targets.
 
     The lagging list is read in two steps. The first walks the (light, gap) index of
-    TargetStatus to the ``LAGGING_SHOWN``-th lagging target in scope and reads its (light, gap);
-    the second joins and orders only the targets at or before it (ties included, so the order
-    by region, indicator and year stays exact). One query ordered by the joined columns made
-    PostgreSQL sort every red and yellow target of the scope before taking 20."""
+    TargetStatus to the ``LAGGING_SHOWN``-th lagging target in scope and reads only its
+    (light, gap); the second joins and orders only the targets at or before it (ties included,
+    so the order by region, indicator and year stays exact). One query ordered by the joined
+    columns made PostgreSQL sort every red and yellow target of the scope before taking 20."""
     order = ("region__path", "indicator__code", "year", "pk")
     related = ("snapshot", "indicator", "region")
-    lagging = targets.filter(snapshot__light__in=LAGGING_LIGHTS)
-    gap = lagging_gap("pace_gap")
-    cut = (
-        TargetStatus.objects.filter(light__in=LAGGING_LIGHTS, target__in=targets.values("pk"))
-        .annotate(gap=gap)
-        .order_by("light", gap)
-        .values_list("light", "gap")[LAGGING_SHOWN - 1:LAGGING_SHOWN]
-    )
-    cut = next(iter(cut), None)
+    lagging = targets.filter(snapshot__light__in=LAGGING_LIGHTS).annotate(gap=lagging_gap("snapshot__pace_gap"))
+    cut = next(iter(
+        lagging.order_by("snapshot__light", "gap").values_list("snapshot__light", "gap")[LAGGING_SHOWN - 1:LAGGING_SHOWN]
+    ), None)
     if cut is not None:
         light, limit = cut
-        lagging = lagging.alias(gap=lagging_gap("snapshot__pace_gap")).filter(
-            Q(snapshot__light__lt=light) | Q(snapshot__light=light, gap__lte=limit)
-        )
+        lagging = lagging.filter(Q(snapshot__light__lt=light) | Q(snapshot__light=light, gap__lte=limit))
     lagging = lagging.select_related(*related).order_by(
         "snapshot__light", lagging_gap("snapshot__pace_gap"), *order
     )[:LAGGING_SHOWN]
