@@ -71,11 +71,12 @@ def insert_columns(model: type[models.Model], columns: dict[str, list | Same], c
             cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(fields))}){updates}", params)
             return
         # COPY: no statement to parse or plan per row or per batch. An upsert goes through a
-        # temporary table of the same columns and one INSERT … SELECT … ON CONFLICT.
+        # temporary table of the same columns and one INSERT … SELECT … ON CONFLICT; the table is
+        # dropped at once (a rollback drops it too), so one transaction may upsert again.
         into = table
         if update_on:
             into = quote(f"incoming_{model._meta.db_table}")
-            cursor.execute(f"CREATE TEMPORARY TABLE {into} ON COMMIT DROP AS SELECT {names} FROM {table} WITH NO DATA")
+            cursor.execute(f"CREATE TEMPORARY TABLE {into} AS SELECT {names} FROM {table} WITH NO DATA")
         with cursor.cursor.copy(f"COPY {into} ({names}) FROM STDIN") as stream:
             for row in params:
                 stream.write_row(row)

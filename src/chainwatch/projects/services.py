@@ -656,8 +656,8 @@ def recompute_tiers_and_colours(queryset: QuerySet, *, as_of: date, actor) -> Re
 
     One read: the projects joined to their year-to-date investment (one grouped subquery), into
     numpy columns; projects are grouped by the rule in force for their region; only changed rows
-    are written (upserted into ProjectRating) and audited (multi-row INSERTs, see
-    audit.record_rows), plus one summary entry per run.
+    are written (into ProjectRating) and audited in bulk (audit.record_rows), plus one summary
+    entry per run.
     """
     dates = {f"{name}_iso": Cast(name, CharField()) for name in ("planned_start", "planned_end", "actual_start", "actual_end")}
     amounts = {f"{name}_float": Cast(name, FloatField()) for name in ("total_investment", "completed_investment", "annual_plan")}

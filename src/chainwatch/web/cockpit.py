@@ -66,18 +66,25 @@ def cockpit_region(user, code: str | None) -> Region | None:
     return region
 
 
-class WithoutIndex(Func):
-    """A column's value that SQLite will not look up through an index. Without statistics SQLite
-    takes the index of any equality it is given — for ``colour = 'red'``, true of half the
-    projects, a scan of every red project and a sort, instead of walking the projects in code
-    order (or by region) until 20 are found: 115 ms against 3 ms for the national cockpit's list.
-    PostgreSQL has statistics and sees the plain column."""
+class Unindexed(Func):
+    """A text column's value that no index can serve (``col || ''``): the database filters or sorts
+    by it without looking it up through an index on the column."""
 
-    template = "%(expressions)s"
+    template = "(%(expressions)s || '')"
     output_field = CharField()
 
+
+class WithoutIndex(Unindexed):
+    """:class:`Unindexed` on SQLite only. Without statistics SQLite takes the index of any equality
+    it is given — for ``colour = 'red'``, true of half the projects, a scan of every red project
+    and a sort, instead of walking the projects in code order (or by region) until 20 are found:
+    115 ms against 3 ms for the national cockpit's list. PostgreSQL has statistics and sees the
+    plain column."""
+
+    template = "%(expressions)s"
+
     def as_sqlite(self, compiler, connection, **extra_context):
-        return self.as_sql(compiler, connection, template="(%(expressions)s || '')", **extra_context)
+        return self.as_sql(compiler, connection, template=Unindexed.template, **extra_context)
 
 
 def _subtree(queryset, lookup: str, region: Region | None):
@@ -206,7 +213,7 @@ def build(user, region: Region | None, *, cluster_code: str | None = None, as_of
         # the code index instead, as for the whole country, passes every project whose code sorts
         # before the region's (codes begin with the year and the region code) — 35,000 for 510000.
         projects = projects.filter(region__in=Region.objects.filter(path__startswith=region.path).values("pk"))
-        order = Func(F("code"), template="(%(expressions)s || '')", output_field=CharField())
+        order = Unindexed("code")
     if cluster is not None:
         projects = projects.filter(Q(sector=cluster) | Q(sector__parent=cluster))
     red_projects = list(projects.select_related("region", "owner").order_by(order, "pk")[:LIST_SHOWN])
