@@ -201,7 +201,7 @@ def write_xlsx(rows: list[tuple], path: Path) -> Path:
 
 
 def progress_full(case: Case, repeat: int) -> None:
-    refresh_progress = need("chainwatch.targets.services", "refresh_progress")
+    refresh_progress = need("chainwatch.targets.snapshot", "refresh_progress")
     from chainwatch.targets.models import Observation, Target
 
     case.extra["targets"] = Target.objects.count()
@@ -219,7 +219,10 @@ def progress_full(case: Case, repeat: int) -> None:
 
 def progress_incremental(case: Case, repeat: int, work: Path, n_rows: int) -> None:
     import_observations = need("chainwatch.targets.imports", "import_observations")
-    refresh_progress_for_series = need("chainwatch.targets.services", "refresh_progress_for_series")
+    refresh_progress = need("chainwatch.targets.snapshot", "refresh_progress")
+    refresh_progress_for_series = need("chainwatch.targets.snapshot", "refresh_progress_for_series")
+    from collections import Counter
+
     from chainwatch.geo.models import Region
     from chainwatch.targets.models import Indicator, series_key
 
@@ -230,17 +233,26 @@ def progress_incremental(case: Case, repeat: int, work: Path, n_rows: int) -> No
     series = {series_key(indicators[r[0]], regions[r[1]], None, None) for r in rows}
     imports = []
     refreshed = []
+    counts: Counter = Counter()
     while case.more(repeat):
         with rollback():
+            # The day's snapshot exists (the nightly refresh), then the import arrives.
+            refresh_progress(as_of=AS_OF)
             imports.append(timed(lambda: run_import(import_observations, path)))
-            case.runs.append(timed(lambda: refreshed.append(refresh_progress_for_series(series, as_of=AS_OF))))
+            counts.clear()
+            case.runs.append(timed(lambda: refreshed.append(
+                refresh_progress_for_series(series, as_of=AS_OF, counts=counts)
+            )))
     case.extra["rows imported"] = len(rows)
     case.extra["series touched"] = len(series)
     case.extra["targets refreshed"] = refreshed[-1] if refreshed else 0
+    case.extra["of which extended"] = counts["extended"]
+    case.extra["of which evaluated afresh"] = counts["evaluated"]
     case.extra["import seconds (median)"] = round(statistics.median(imports), 3) if imports else None
     case.note = (
-        "refresh_progress_for_series() after an import of the rows (the import timed separately, extra): "
-        "find the targets of the touched series (with their restatements) and re-evaluate and store them"
+        "refresh_progress_for_series() after the day's refresh_progress() and an import of the rows (both "
+        "untimed; the import's median in extra): find the targets of the touched series, extend their "
+        "stored facts with the appended points (or evaluate them afresh) and store their progress"
     )
 
 
@@ -362,7 +374,7 @@ def http_load(case: Case, *, database_url: str, data_dir: str, quick: bool, work
     from chainwatch.projects.models import Project, ProjectRating
     from chainwatch.projects.services import RECOMPUTE_NOTE, recompute_tiers_and_colours
     from chainwatch.targets.models import TargetStatus
-    from chainwatch.targets.services import refresh_progress
+    from chainwatch.targets.snapshot import refresh_progress
 
     user = bench_user()
     session = SessionStore()

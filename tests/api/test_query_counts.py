@@ -132,7 +132,7 @@ def test_every_list_of_the_api_root_is_pinned(world):
 def test_cockpit_query_count_from_the_stored_progress(world, django_assert_max_num_queries, url):
     """Read from the snapshot, the cockpit asks the same few queries with 30 more targets: the
     grouped counts, the (light, gap) cut and the two short lists."""
-    from chainwatch.targets.services import refresh_progress
+    from chainwatch.targets.snapshot import refresh_progress
 
     client = Client()
     client.force_login(world.users["admin"])

@@ -18,11 +18,8 @@ from django.utils import timezone
 from accounts.world import build_world
 from chainwatch.targets.imports import import_observations
 from chainwatch.targets.models import Indicator, Target, TargetStatus, series_key
-from chainwatch.targets.services import (
-    evaluate_targets,
-    refresh_progress,
-    refresh_progress_for_series,
-)
+from chainwatch.targets.services import evaluate_targets
+from chainwatch.targets.snapshot import refresh_progress, refresh_progress_for_series
 from factories import TargetFactory, region
 
 pytestmark = pytest.mark.django_db

@@ -200,7 +200,7 @@ def test_stored_progress_shows_what_live_evaluation_shows(world, role, code, clu
 
     from chainwatch.chains.models import Sector
     from chainwatch.targets.models import TargetStatus
-    from chainwatch.targets.services import refresh_progress
+    from chainwatch.targets.snapshot import refresh_progress
     from chainwatch.web import cockpit as cockpit_data
 
     _lagging_world(world)
@@ -225,7 +225,7 @@ def test_stored_progress_shows_what_live_evaluation_shows(world, role, code, clu
 
 def test_stored_progress_with_a_light_the_cockpit_does_not_know_is_not_used(world):
     from chainwatch.targets.models import TargetStatus
-    from chainwatch.targets.services import refresh_progress
+    from chainwatch.targets.snapshot import refresh_progress
     from chainwatch.web import cockpit as cockpit_data
 
     refresh_progress()
@@ -245,7 +245,7 @@ def test_cached_snapshot_counts_are_reused_until_a_target_or_the_snapshot_change
     from django.test.utils import CaptureQueriesContext
 
     from chainwatch.targets.models import Target
-    from chainwatch.targets.services import refresh_progress
+    from chainwatch.targets.snapshot import refresh_progress
     from chainwatch.web import cockpit as cockpit_data
 
     _lagging_world(world)
@@ -293,7 +293,7 @@ def test_lagging_order_is_the_expression_of_its_index(world):
 def test_stored_lagging_list_cut_at_the_shown_row_keeps_ties_in_order(world, monkeypatch, shown):
     """The stored lagging list first finds the (light, gap) of the last row shown, then orders
     only the rows up to it; rows tied with it must still come in region, indicator, year order."""
-    from chainwatch.targets.services import refresh_progress
+    from chainwatch.targets.snapshot import refresh_progress
     from chainwatch.web import cockpit as cockpit_data
     from factories import TargetFactory
 

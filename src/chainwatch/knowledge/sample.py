@@ -14,6 +14,7 @@ from chainwatch.knowledge.loader import KNOWLEDGE_DIR, LoadSummary, Problems, Wr
 from chainwatch.knowledge.yamlfile import PackError, read_yaml
 from chainwatch.projects.models import Project
 from chainwatch.targets.models import Indicator, Observation
+from chainwatch.targets.snapshot import forget_facts
 
 SAMPLE_FILE = KNOWLEDGE_DIR / "sample" / "sample.yaml"
 SAMPLE_LABEL = "【示例】"
@@ -152,8 +153,10 @@ def load_sample(*, actor=None, path=SAMPLE_FILE) -> LoadSummary:
 @transaction.atomic
 def remove_sample() -> int:
     removed = 0
+    series = set(Observation.objects.filter(origin=Origin.SAMPLE).values_list("series", flat=True).distinct())
     for model in (Observation, Capacity, Project, Enterprise):
         count, _ = model.objects.filter(origin=Origin.SAMPLE).delete()
         removed += count
+    forget_facts(series)
     return removed
 

@@ -1021,6 +1021,7 @@ def _synthetic_models() -> list[type[models.Model]]:
 def remove_synthetic(*, using: str = "default") -> int:
     """Delete every synthetic row (origin = synthetic) and the synthetic users; returns the count."""
     from chainwatch.accounts.models import Profile
+    from chainwatch.targets.models import TargetStatus
 
     User = get_user_model()
     removed = 0
@@ -1030,6 +1031,7 @@ def remove_synthetic(*, using: str = "default") -> int:
         removed += users.delete()[0]
         for model in _synthetic_models():
             removed += model.objects.using(using).filter(origin=Origin.SYNTHETIC).delete()[0]
+        TargetStatus.objects.using(using).filter(facts__isnull=False).update(facts=None)
     return removed
 
 

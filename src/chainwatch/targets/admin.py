@@ -9,6 +9,7 @@ from chainwatch.targets.models import (
     Target,
     ValidationRule,
 )
+from chainwatch.targets.snapshot import forget_facts
 
 
 @admin.register(Indicator)
@@ -34,6 +35,15 @@ class ObservationAdmin(admin.ModelAdmin):
     search_fields = ("key", "indicator__code", "indicator__name_zh", "region__name_zh", "span")
     list_select_related = ("indicator", "region", "sector", "chain_node")
     raw_id_fields = ("indicator", "region", "sector", "chain_node", "document", "clause", "reporter", "form")
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        forget_facts({obj.series})
+
+    def delete_queryset(self, request, queryset):
+        series = set(queryset.values_list("series", flat=True))
+        super().delete_queryset(request, queryset)
+        forget_facts(series)
 
 
 class ReportingFormItemInline(admin.TabularInline):

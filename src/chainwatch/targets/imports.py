@@ -48,7 +48,7 @@ from chainwatch.geo.models import Region
 from chainwatch.targets import excel, reporting
 from chainwatch.targets import validation as engine
 from chainwatch.targets.models import Indicator, Observation, ReportingForm, Submission, series_key
-from chainwatch.targets.services import refresh_progress_for_series
+from chainwatch.targets.snapshot import refresh_progress_for_series
 
 logger = logging.getLogger(__name__)
 
@@ -820,7 +820,7 @@ def _commit(plan: _Plan, report: ImportReport, *, form, reporter, submissions, a
     content_type = ContentType.objects.get_for_model(Observation)
     with transaction.atomic():
         for start in range(0, len(replaced), 5000):
-            Observation.objects.filter(pk__in=replaced[start:start + 5000]).update(is_current=False)
+            Observation.objects.filter(pk__in=replaced[start:start + 5000]).update(is_current=False, updated_at=now)
         insert_rows(Observation, rows)
         new_ids = {
             (series, label): pk for series, label, pk in _current(

@@ -227,7 +227,12 @@ class Observation(BaseModel):
                 fields=["series", "period"], condition=Q(is_current=True), name="observation_current_unique"
             ),
         ]
-        indexes = [models.Index(fields=["series", "period_end"]), models.Index(fields=["region", "indicator"])]
+        indexes = [
+            models.Index(fields=["series", "period_end"]),
+            models.Index(fields=["region", "indicator"]),
+            # what changed since a stored progress was computed (chainwatch.targets.snapshot)
+            models.Index(fields=["updated_at"], name="observation_updated_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.indicator_text or self.indicator_id} {self.period} {self.value:g}{self.unit}"
@@ -448,7 +453,7 @@ def lagging_gap(pace_gap: str = "pace_gap") -> models.Func:
 
 class TargetStatus(models.Model):
     """The stored progress of one target as of a date (进度快照), kept up to date incrementally by
-    :func:`chainwatch.targets.services.refresh_progress` / ``refresh_progress_for_series`` so the
+    :func:`chainwatch.targets.snapshot.refresh_progress` / ``refresh_progress_for_series`` so the
     cockpit reads light counts with aggregate queries instead of evaluating every target."""
 
     target = models.OneToOneField(
@@ -466,6 +471,9 @@ class TargetStatus(models.Model):
     ratio = models.FloatField(_("复合增速比"), null=True, blank=True)
     projected_value = models.FloatField(_("预计值"), null=True, blank=True)
     reason = models.TextField(_("说明"), blank=True)
+    # The engine's facts behind this row and what they depend on (chainwatch.targets.snapshot):
+    # appended observations extend them without reading the series again.
+    facts = models.JSONField(_("计算依据"), null=True, blank=True)
     computed_at = models.DateTimeField(_("计算时间"))
 
     class Meta:

@@ -84,7 +84,7 @@ from __future__ import annotations
 import calendar
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
@@ -399,7 +399,14 @@ def check_count_ladder(
 
 
 @dataclass(slots=True)
-class _Facts:
+class Facts:
+    """What :func:`assess` needs to know about a target's observations, reduced by
+    :func:`collect_facts` (and kept up to date by :func:`extend_facts` when points are appended).
+
+    ``m_*`` are the fit's running moments over its ``n_fit`` points (x = time − 2000,
+    y = ln value): the means and the centred sums of squares and products, from which the
+    ``fit_*`` fields follow."""
+
     n_points: int = 0
     latest_t: float | None = None
     latest_v: float | None = None
@@ -419,19 +426,24 @@ class _Facts:
     fit_resid_sd: float | None = None
     fit_mean_t: float | None = None
     fit_sxx: float | None = None
+    m_x: float | None = None
+    m_y: float | None = None
+    m_xx: float | None = None
+    m_xy: float | None = None
+    m_yy: float | None = None
 
 
 def _lookup(keys: np.ndarray, wanted: np.ndarray, side: str) -> np.ndarray:
     return np.searchsorted(keys, wanted, side=side)
 
 
-def _collect_facts(
+def collect_facts(
     specs: Sequence[TargetSpec],
     target_index: np.ndarray,
     years: np.ndarray,
     values: np.ndarray,
     as_of_t: float,
-) -> list[_Facts]:
+) -> list[Facts]:
     n_targets = len(specs)
     ti = np.asarray(target_index, dtype=np.int64).ravel()
     t = np.asarray(years, dtype=np.float64).ravel()
@@ -563,7 +575,9 @@ def _collect_facts(
         mean_y = sum_y / n_fit
         dx = x_all - mean_x[ti_all]
         sxx = np.bincount(ti_all, weights=dx * dx, minlength=n_targets)
-        sxy = np.bincount(ti_all, weights=dx * (y_all - mean_y[ti_all]), minlength=n_targets)
+        dy = y_all - mean_y[ti_all]
+        sxy = np.bincount(ti_all, weights=dx * dy, minlength=n_targets)
+        syy = np.bincount(ti_all, weights=dy * dy, minlength=n_targets)
         fitted = (n_fit >= 2) & (sxx > 1e-12)
         slope = np.where(fitted, sxy / sxx, np.nan)
         intercept = mean_y - slope * mean_x
@@ -590,16 +604,19 @@ def _collect_facts(
             "intercept": intercept,
             "resid_sd": resid_sd,
             "mean_x": mean_x,
+            "mean_y": mean_y,
             "sxx": sxx,
+            "sxy": sxy,
+            "syy": syy,
         }.items()
     }
     has_points = counts > 0
     last_index = np.where(has_points, ends - 1, 0)
     latest_t = np.where(has_points, t[last_index] if t.size else 0.0, np.nan).tolist()
     latest_v = np.where(has_points, v[last_index] if v.size else 0.0, np.nan).tolist()
-    facts: list[_Facts] = []
+    facts: list[Facts] = []
     for i in range(n_targets):
-        fact = _Facts(
+        fact = Facts(
             n_points=lists["counts"][i],
             n_duplicates=lists["n_duplicates"][i],
             conflict_times=conflict_times.get(i, []),
@@ -615,6 +632,9 @@ def _collect_facts(
             fact.base_is_latest = lists["base_index"][i] == lists["ends"][i] - 1
         if source[i] is not None:
             fact.base_t, fact.base_v = lists["base_t"][i], lists["base_v"][i]
+        if fact.n_fit:
+            fact.m_x, fact.m_y = lists["mean_x"][i], lists["mean_y"][i]
+            fact.m_xx, fact.m_xy, fact.m_yy = lists["sxx"][i], lists["sxy"][i], lists["syy"][i]
         if lists["fitted"][i]:
             fact.fit_slope = lists["slope"][i]
             fact.fit_intercept = lists["intercept"][i]
@@ -624,6 +644,82 @@ def _collect_facts(
                 fact.fit_resid_sd = lists["resid_sd"][i]
         facts.append(fact)
     return facts
+
+
+_FACT_FIELDS = tuple(f.name for f in fields(Facts))
+
+
+def _copy(facts: Facts) -> Facts:
+    """A copy of ``facts`` (``dataclasses.replace`` costs ten times as much)."""
+    out = Facts.__new__(Facts)
+    for name in _FACT_FIELDS:
+        setattr(out, name, getattr(facts, name))
+    out.conflict_times = list(facts.conflict_times)
+    return out
+
+
+def extend_facts(
+    spec: TargetSpec, facts: Facts, years: Sequence[float], values: Sequence[float], as_of_t: float
+) -> Facts | None:
+    """The facts of ``spec`` once the points ``years``/``values`` (ascending) are appended to the
+    observations ``facts`` were collected from at the same ``as_of_t``, without reading those
+    observations again — or None when the new points could change more than the tail, and the
+    caller must collect afresh: no baseline yet (it would come from the points), a point at or
+    before the latest one (a restatement, a duplicate, a late figure), or a point that would
+    become the baseline (up to the policy's start year, or at a stated baseline's period).
+
+    The result equals :func:`collect_facts` over all the points but for rounding: the fit's
+    moments are updated one point at a time (Welford), not recomputed in two passes."""
+    if facts.base_source is None or facts.base_t is None:
+        return None
+    out = _copy(facts)
+    upper = as_of_t + _EPS
+    if spec.annual_flow:
+        upper = min(spec.year + 1.0, as_of_t) + _EPS
+    for t, v in zip(years, values, strict=True):
+        if v != v:  # NaN
+            out.n_missing_values += 1
+            continue
+        if t > as_of_t + _EPS:
+            out.n_future += 1
+            continue
+        if spec.annual_flow and (t <= spec.year + _EPS or t > upper):
+            out.n_outside_year += 1
+            continue
+        if out.latest_t is not None and t <= out.latest_t + _EPS:
+            return None
+        if out.base_source == "before_start" and spec.start_year is not None and t <= spec.start_year + 1e-6:
+            return None
+        if out.base_source == "stated" and abs(t - out.base_t) < 1e-6:
+            return None
+        out.n_points += 1
+        out.latest_t, out.latest_v, out.base_is_latest = t, v, False
+        if spec.annual_flow or t < out.base_t - _EPS:
+            continue
+        if v <= 0:
+            out.n_nonpositive += 1
+            continue
+        x, y = t - _FIT_CENTRE, math.log(v)
+        if not out.n_fit:
+            out.m_x, out.m_y, out.m_xx, out.m_xy, out.m_yy = x, y, 0.0, 0.0, 0.0
+            out.n_fit = 1
+            continue
+        out.n_fit += 1
+        dx, dy = x - out.m_x, y - out.m_y
+        out.m_x += dx / out.n_fit
+        out.m_y += dy / out.n_fit
+        out.m_xx += dx * (x - out.m_x)
+        out.m_xy += dx * (y - out.m_y)
+        out.m_yy += dy * (y - out.m_y)
+    out.fit_slope = out.fit_intercept = out.fit_resid_sd = out.fit_mean_t = out.fit_sxx = None
+    if out.n_fit >= 2 and out.m_xx > 1e-12:
+        out.fit_slope = out.m_xy / out.m_xx
+        out.fit_intercept = out.m_y - out.fit_slope * out.m_x
+        out.fit_mean_t = out.m_x + _FIT_CENTRE
+        out.fit_sxx = out.m_xx
+        if out.n_fit >= 3:
+            out.fit_resid_sd = math.sqrt(max(out.m_yy - out.fit_slope * out.m_xy, 0.0) / (out.n_fit - 2))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -767,7 +863,7 @@ def _trajectory(
     return path, expected, fell_back | fallback
 
 
-def _assess(spec: TargetSpec, facts: _Facts, as_of: date, as_of_t: float) -> Progress:
+def assess(spec: TargetSpec, facts: Facts, as_of: date, as_of_t: float) -> Progress:
     warnings: list[str] = []
     target_t = spec.year + 1.0
     components: dict[str, Any] = {
@@ -1134,5 +1230,5 @@ def evaluate_bulk(
     Returns one :class:`Progress` per spec, in the order of ``specs``.
     """
     as_of_t = decimal_year(as_of)
-    facts = _collect_facts(specs, target_index, years, values, as_of_t)
-    return [_assess(spec, fact, as_of, as_of_t) for spec, fact in zip(specs, facts, strict=True)]
+    facts = collect_facts(specs, target_index, years, values, as_of_t)
+    return [assess(spec, fact, as_of, as_of_t) for spec, fact in zip(specs, facts, strict=True)]

@@ -329,10 +329,10 @@ def _set_status(submission: Submission, status: str, *, actor, action: str, note
         setattr(submission, name, value)
     submission.save()
     observations = submission_observations(submission)
-    observations.update(status=status)
+    observations.update(status=status, updated_at=timezone.now())
     if Submission.Status.APPROVED in (status, before.get("status")):
         # Approved figures are what progress reads: keep the stored snapshot in step.
-        from chainwatch.targets.services import refresh_progress_for_series
+        from chainwatch.targets.snapshot import refresh_progress_for_series
 
         refresh_progress_for_series(set(observations.values_list("series", flat=True)))
     audit.record(actor, action, submission, before=before, after=audit.snapshot(submission), note=note)

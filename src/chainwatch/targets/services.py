@@ -40,7 +40,7 @@ from __future__ import annotations
 import calendar
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
@@ -125,6 +125,9 @@ class TargetProgress:
     sample: bool = False  # some figure behind this progress comes from 示例数据 (origin=sample)
     restated: Target | None = None  # the target whose progress this restatement shows
     count: list[engine.CountResult] = field(default_factory=list)
+    # What the progress was computed from (regular targets only), for chainwatch.targets.snapshot
+    facts: engine.Facts | None = None
+    facts_key: str | None = None
 
     @property
     def status(self) -> str:
@@ -180,7 +183,7 @@ class TargetProgress:
         }
 
 
-def _period_label(day: date | None, cycle: str = "annual") -> str | None:
+def period_label(day: date | None, cycle: str = "annual") -> str | None:
     if day is None:
         return None
     last = calendar.monthrange(day.year, day.month)[1]
@@ -201,7 +204,7 @@ def _float(value) -> float | None:
     return None if value is None else float(value)
 
 
-def _factor(source: str, target: str) -> float:
+def unit_factor(source: str, target: str) -> float:
     """Conversion factor between unit texts; NaN (not a number, never a guess) when incompatible."""
     factor = factor_or_none(source, target)
     return float("nan") if factor is None else factor
@@ -308,13 +311,15 @@ def _start_year(target: Target) -> int | None:
     return document.baseline_year + 1 if document.baseline_year else None
 
 
-def _target_year(target: Target) -> int | None:
+def target_year(target: Target) -> int | None:
     if target.year:
         return target.year
     return target.document.period_end if target.document_id and target.document.period_end else None
 
 
-def _evaluation_unit(target: Target, table: _ObservationTable, series: str) -> str:
+def evaluation_unit(target: Target, table: _ObservationTable | None, series: str) -> str:
+    """The unit progress is computed in (see the module doc); ``table`` is read only for a change
+    target whose indicator has no unit."""
     if target.change_kind:
         if target.indicator.unit:
             return target.indicator.unit
@@ -323,7 +328,7 @@ def _evaluation_unit(target: Target, table: _ObservationTable, series: str) -> s
     return target.unit
 
 
-def _spec(target: Target, year: int, milestones: tuple[tuple[int, float], ...]) -> engine.TargetSpec:
+def target_spec(target: Target, year: int, milestones: tuple[tuple[int, float], ...]) -> engine.TargetSpec:
     indicator = target.indicator
     baseline_value = baseline_year = None
     if target.baseline_value is not None and target.baseline_year is not None:
@@ -364,7 +369,7 @@ def _blank_progress(target: Target, year: int | None, status: str, light: str, r
     return engine.Progress(**values)
 
 
-def _attach_related(targets: list[Target]) -> None:
+def attach_related(targets: list[Target]) -> None:
     """Load the related rows of ``targets`` (:data:`TARGET_RELATED`) with ``in_bulk`` — a query
     per relation and one instance per distinct row (a few thousand regions and indicators for
     50,000 targets), not one per target as a join would build — and cache them on the targets."""
@@ -374,6 +379,55 @@ def _attach_related(targets: list[Target]) -> None:
         rows = field.related_model._base_manager.in_bulk(ids) if ids else {}
         for target in targets:
             field.set_cached_value(target, rows.get(getattr(target, field.attname)))
+
+
+def milestone_finder(targets: list[Target]) -> Callable[[Target], tuple[tuple[int, float], ...]]:
+    """The milestones of each of ``targets`` (see the module doc), from one query of the targets
+    that share their indicators and regions."""
+    live = Target.objects.exclude(review=Target.Review.REJECTED)
+    indicators = {t.indicator_id for t in targets}
+    regions = sorted({t.region_id for t in targets})
+    limit = in_batch()
+    rows = []
+    for start in range(0, len(regions), limit):
+        # By region only (the indicators filtered here): with both lists SQLite probes the
+        # (indicator, region) index for every pair of them.
+        rows += live.filter(region_id__in=regions[start:start + limit]).order_by().values_list(*_Sibling._fields)
+    siblings = sorted(
+        (s for s in map(_Sibling._make, rows) if s.indicator_id in indicators and s.year and not (
+            s.restates_id or s.change_kind or s.count_threshold is not None
+        )),
+        key=lambda s: (s.year, s.pk),
+    )
+    groups: dict[tuple, list[_Sibling]] = defaultdict(list)
+    for sibling in siblings:
+        groups[_group_key(sibling)].append(sibling)
+
+    def milestones_of(target: Target) -> tuple[tuple[int, float], ...]:
+        found: dict[int, float] = {}
+        for sibling in groups.get(_group_key(target), ()):
+            if sibling.pk == target.pk or sibling.year in found or sibling.year == target.year:
+                continue
+            factor = unit_factor(sibling.unit, target.unit)
+            if factor == factor:  # not NaN
+                found[sibling.year] = float(sibling.value) * factor
+        return tuple(sorted(found.items()))
+
+    return milestones_of
+
+
+FACTS_FORMAT = 1  # bump when engine.Facts changes: stored facts of another format are not used
+
+
+def facts_key(spec: engine.TargetSpec, series: str, unit: str) -> str:
+    """What a target's facts depend on besides its observations: the series, the unit the values
+    are converted to, and the parts of the spec that choose the baseline and the points kept."""
+    change_base = spec.change["base_year"] if spec.change else None
+    flow_year = spec.year if spec.annual_flow else None
+    return (
+        f"{FACTS_FORMAT}|{series}|{unit}|{flow_year}|{change_base}|{spec.baseline_value!r}|"
+        f"{spec.baseline_year}|{spec.start_year}"
+    )
 
 
 def evaluate_targets(targets: QuerySet[Target] | list[Target], *, as_of: date) -> list[TargetProgress]:
@@ -388,7 +442,7 @@ def evaluate_targets(targets: QuerySet[Target] | list[Target], *, as_of: date) -
     target_list = list(targets)
     if not target_list:
         return []
-    _attach_related(target_list)
+    attach_related(target_list)
     by_id = {t.pk: t for t in target_list}
 
     # Restated originals (full targets) and the milestone siblings (plain tuples): two queries.
@@ -397,14 +451,8 @@ def evaluate_targets(targets: QuerySet[Target] | list[Target], *, as_of: date) -
     originals = dict(by_id)
     if restated_ids:
         restated = list(live.filter(pk__in=restated_ids))
-        _attach_related(restated)
+        attach_related(restated)
         originals.update((t.pk, t) for t in restated)
-    group = [
-        _Sibling(*row) for row in live.filter(
-            indicator_id__in={t.indicator_id for t in target_list},
-            region_id__in={t.region_id for t in target_list},
-        ).order_by("year", "pk").values_list(*_Sibling._fields)
-    ]
 
     # Count targets need their member sectors and the member indicator.
     count_targets = [t for t in target_list if t.count_threshold is not None]
@@ -444,22 +492,7 @@ def evaluate_targets(targets: QuerySet[Target] | list[Target], *, as_of: date) -
         series_keys.add(series_key(subject.indicator_id, subject.region_id, subject.sector_id, subject.chain_node_id))
     table = _load_observations(series_keys, as_of)
 
-    # Milestones per group.
-    groups: dict[tuple, list[Target]] = defaultdict(list)
-    for sibling in group:
-        if sibling.restates_id or sibling.change_kind or sibling.count_threshold is not None or not sibling.year:
-            continue
-        groups[_group_key(sibling)].append(sibling)
-
-    def milestones_of(target: Target) -> tuple[tuple[int, float], ...]:
-        found: dict[int, float] = {}
-        for sibling in groups.get(_group_key(target), ()):
-            if sibling.pk == target.pk or sibling.year in found or sibling.year == target.year:
-                continue
-            factor = _factor(sibling.unit, target.unit)
-            if factor == factor:  # not NaN
-                found[sibling.year] = float(sibling.value) * factor
-        return tuple(sorted(found.items()))
+    milestones_of = milestone_finder(list(originals.values()))
 
     # Build specs and arrays for the regular targets.
     results: dict[int, TargetProgress] = {}
@@ -473,9 +506,9 @@ def evaluate_targets(targets: QuerySet[Target] | list[Target], *, as_of: date) -
         subject = evaluated(target)
         if subject.pk in results or subject.count_threshold is not None:
             continue
-        year = _target_year(subject)
+        year = target_year(subject)
         series = series_key(subject.indicator_id, subject.region_id, subject.sector_id, subject.chain_node_id)
-        unit = _evaluation_unit(subject, table, series)
+        unit = evaluation_unit(subject, table, series)
         start, end = table.block(series)
         if year is None:
             results[subject.pk] = TargetProgress(
@@ -484,7 +517,7 @@ def evaluate_targets(targets: QuerySet[Target] | list[Target], *, as_of: date) -
             continue
         factors = factors_by_unit.get(unit)
         if factors is None:
-            factors = factors_by_unit[unit] = np.array([_factor(name, unit) for name in table.unit_names])
+            factors = factors_by_unit[unit] = np.array([unit_factor(name, unit) for name in table.unit_names])
         row_factors = factors[table.unit_index[start:end]] if end > start else np.empty(0)
         bad = np.isnan(row_factors)
         if bad.any():
@@ -498,7 +531,7 @@ def evaluate_targets(targets: QuerySet[Target] | list[Target], *, as_of: date) -
                 sample=table.any_sample(start, end),
             )
             continue
-        specs.append(_spec(subject, year, milestones_of(subject)))
+        specs.append(target_spec(subject, year, milestones_of(subject)))
         spec_targets.append((subject, series, unit))
         index_parts.append(np.full(end - start, len(specs) - 1, dtype=np.int64))
         row_parts.append(np.arange(start, end, dtype=np.int64))
@@ -507,21 +540,24 @@ def evaluate_targets(targets: QuerySet[Target] | list[Target], *, as_of: date) -
         rows = np.concatenate(row_parts) if row_parts else np.empty(0, dtype=np.int64)
         years = engine.decimal_years(table.ends[rows]) if rows.size else np.empty(0)
         converted = table.values[rows] * np.concatenate(factor_parts) if rows.size else np.empty(0)
-        progresses = engine.evaluate_bulk(specs, np.concatenate(index_parts), years, converted, as_of=as_of)
-        for (subject, series, unit), result in zip(spec_targets, progresses, strict=True):
+        as_of_t = engine.decimal_year(as_of)
+        facts = engine.collect_facts(specs, np.concatenate(index_parts), years, converted, as_of_t)
+        for (subject, series, unit), spec, fact in zip(spec_targets, specs, facts, strict=True):
+            result = engine.assess(spec, fact, as_of, as_of_t)
             start, end = table.block(series)
             cycle = subject.indicator.cycle
-            latest = table.label_at(series, result.latest_period_end) or _period_label(result.latest_period_end, cycle)
+            latest = table.label_at(series, result.latest_period_end) or period_label(result.latest_period_end, cycle)
             if result.baseline_period_end is None:
                 baseline = None
             elif result.components.get("baseline_source") == "stated":
                 baseline = str(result.baseline_year)
             else:
-                baseline = table.label_at(series, result.baseline_period_end) or _period_label(
+                baseline = table.label_at(series, result.baseline_period_end) or period_label(
                     result.baseline_period_end, cycle
                 )
             results[subject.pk] = TargetProgress(
-                subject, result, unit, latest, baseline, sample=table.any_sample(start, end)
+                subject, result, unit, latest, baseline, sample=table.any_sample(start, end),
+                facts=fact, facts_key=facts_key(spec, series, unit),
             )
 
     # Count targets.
@@ -585,7 +621,7 @@ def _count_progress(
     table: _ObservationTable,
     as_of: date,
 ) -> TargetProgress:
-    year = _target_year(target) or 0
+    year = target_year(target) or 0
     threshold_unit = target.count_threshold_unit or (member_indicator.unit if member_indicator else "")
     if not member_list:
         reason = "无可计数的成员（该地区未登记产业集群或产业），无法评价计数目标"
@@ -602,7 +638,7 @@ def _count_progress(
         if end == start:
             values[member.name_zh] = None
             continue
-        factor = _factor(table.unit(end - 1), threshold_unit)
+        factor = unit_factor(table.unit(end - 1), threshold_unit)
         if factor != factor:
             values[member.name_zh] = None
             continue
@@ -638,7 +674,7 @@ def _count_progress(
         progress = _blank_progress(target, year, "limited", light, "尚未达到：" + result.explanation, **common)
     components["status"] = progress.status
     return TargetProgress(
-        target, progress, target.unit, _period_label(latest_end), None, sample=sample, count=[result]
+        target, progress, target.unit, period_label(latest_end), None, sample=sample, count=[result]
     )
 
 
@@ -669,7 +705,7 @@ def _sector_target_values(year: int, region_ids: set[int], indicator: Indicator,
         indicator=indicator, year=year, region_id__in=region_ids, sector__isnull=False,
         change_kind="", count_threshold__isnull=True,
     ).exclude(review=Target.Review.REJECTED).order_by("pk"):
-        factor = _factor(target.unit, unit)
+        factor = unit_factor(target.unit, unit)
         if factor != factor:
             continue
         rank = 0 if target.restates_id else 1  # appendix rows (restatements) are the table's figures
@@ -823,7 +859,7 @@ def rollup_observations(
             continue
         is_weight = indicator_id != indicator.pk
         to_unit = (weight_unit if is_weight else unit) or obs_unit
-        factor = _factor(obs_unit, to_unit)
+        factor = unit_factor(obs_unit, to_unit)
         if factor != factor:
             problems.append(f"{region.name_zh}：单位“{obs_unit}”不能换算为“{to_unit}”")
             continue
@@ -950,7 +986,7 @@ def consistency_report(document: PolicyDocument | str | None = None, *, toleranc
             candidates = sorted(candidates, key=lambda t: (0 if t.restates_id else 1, t.pk))
             value = None
             for candidate in candidates:
-                factor = _factor(candidate.unit, total.unit)
+                factor = unit_factor(candidate.unit, total.unit)
                 if factor == factor:
                     value = float(candidate.value) * factor
                     break
@@ -979,7 +1015,7 @@ def consistency_report(document: PolicyDocument | str | None = None, *, toleranc
         parent = by_id.get(parent_id) or children[0].parent
         values: dict[str, float | None] = {}
         for child in children:
-            factor = _factor(child.unit, parent.unit)
+            factor = unit_factor(child.unit, parent.unit)
             label = f"{child.region.name_zh}{('·' + child.sector.name_zh) if child.sector_id else ''}#{child.pk}"
             values[label] = float(child.value) * factor if factor == factor else None
         check = rollup_engine.check_allocations(float(parent.value), values, tolerance)
@@ -1001,7 +1037,7 @@ def consistency_report(document: PolicyDocument | str | None = None, *, toleranc
         original = target.restates
         if original is None:
             continue
-        factor = _factor(target.unit, original.unit)
+        factor = unit_factor(target.unit, original.unit)
         if factor != factor:
             continue
         restated = float(target.value) * factor
@@ -1027,107 +1063,3 @@ def light_counts(results: Iterable[TargetProgress]) -> Mapping[str, int]:
     for result in results:
         counts[result.light] = counts.get(result.light, 0) + 1
     return counts
-
-
-# ---------------------------------------------------------------------------------------------
-# Stored progress (进度快照)
-
-REFRESH_BATCH = 50_000
-def _snapshot_rows(results: Iterable[TargetProgress], as_of: date, now) -> list[dict]:
-    rows = []
-    for item in results:
-        p = item.progress
-        rows.append({
-            "target_id": item.target.pk, "as_of": as_of, "status": p.status, "light": p.light,
-            "unit": item.unit or "", "latest_value": p.latest_value, "latest_period": item.latest_period or "",
-            "share_achieved": p.share_achieved, "share_elapsed": p.share_elapsed, "pace_gap": p.pace_gap,
-            "ratio": p.ratio, "projected_value": p.projected_value, "reason": " ".join(p.reason.split()),
-            "computed_at": now,
-        })
-    return rows
-
-
-def _store(targets: QuerySet[Target] | list[Target], as_of: date) -> int:
-    results = evaluate_targets(targets, as_of=as_of)
-    rows = _snapshot_rows(results, as_of, timezone.now())
-    insert_rows(TargetStatus, rows, update_on=["target"])
-    return len(rows)
-
-
-def refresh_progress(targets_qs: QuerySet[Target] | None = None, *, as_of: date | None = None) -> int:
-    """Evaluate ``targets_qs`` (default: every target not rejected — those the cockpit shows) as of
-    ``as_of`` (default ``date.today()``, the date the cockpit evaluates at) with :func:`evaluate_targets`, in batches of :data:`REFRESH_BATCH`
-    targets (contiguous primary-key ranges, no huge ``IN`` lists), and upsert one
-    :class:`~chainwatch.targets.models.TargetStatus` row per target. Returns how many were stored.
-
-    A derived cache, not a user's statement: no audit entries (the observations and targets it is
-    computed from carry theirs). Each batch is stored in one statement per backend batch."""
-    as_of = as_of or date.today()  # the cockpit's “today” (chainwatch.web.cockpit.build)
-    if targets_qs is None:
-        targets_qs = Target.objects.exclude(review=Target.Review.REJECTED)
-    ids = list(targets_qs.order_by("pk").values_list("pk", flat=True))
-    stored = 0
-    for start in range(0, len(ids), REFRESH_BATCH):
-        batch = ids[start:start + REFRESH_BATCH]
-        stored += _store(targets_qs.filter(pk__gte=batch[0], pk__lte=batch[-1]).order_by("pk"), as_of)
-    return stored
-
-
-def _parse_series(key: str) -> tuple[int, int, int | None, int | None] | None:
-    parts = key.split(":")
-    if len(parts) != 4:
-        return None
-    try:
-        return int(parts[0]), int(parts[1]), int(parts[2]) if parts[2] else None, int(parts[3]) if parts[3] else None
-    except ValueError:
-        return None
-
-
-def targets_for_series(series_keys: Iterable[str]) -> set[int]:
-    """Ids of the (not rejected) targets whose progress depends on the observations of
-    ``series_keys``: the targets of those series, the count targets when a member series
-    (indicator ``OUTPUT``) changed (all of them — there are few; finding exactly whose members
-    changed would repeat the member rules of :func:`evaluate_targets`), and the restatements of
-    any of these (a restatement shows its original's progress)."""
-    parsed = {p for p in (_parse_series(k) for k in set(series_keys)) if p is not None}
-    if not parsed:
-        return set()
-    keys = {series_key(*p) for p in parsed}
-    live = Target.objects.exclude(review=Target.Review.REJECTED)
-    limit = in_batch()
-    indicator_ids = sorted({p[0] for p in parsed})
-    region_ids = sorted({p[1] for p in parsed})
-    found: set[int] = set()
-    for start in range(0, len(region_ids), limit):
-        rows = live.filter(
-            indicator_id__in=indicator_ids, region_id__in=region_ids[start:start + limit]
-        ).values_list("pk", "indicator_id", "region_id", "sector_id", "chain_node_id")
-        found.update(pk for pk, *key in rows if series_key(*key) in keys)
-    member = Indicator.objects.filter(code=MEMBER_INDICATOR).values_list("pk", flat=True).first()
-    if member is not None and member in indicator_ids:
-        found.update(live.filter(count_threshold__isnull=False).values_list("pk", flat=True))
-    originals = sorted(found)
-    for start in range(0, len(originals), limit):
-        found.update(live.filter(restates_id__in=originals[start:start + limit]).values_list("pk", flat=True))
-    return found
-
-
-def refresh_progress_for_series(series_keys: Iterable[str], *, as_of: date | None = None) -> int:
-    """Refresh the stored progress of the targets that depend on ``series_keys`` only (see
-    :func:`targets_for_series`); called by the observation import after it commits. Returns how
-    many targets were refreshed. Not covered (run ``chainwatch refresh-progress``, e.g. nightly,
-    or after such changes): edits of targets themselves (the cockpit then falls back to live
-    evaluation for that scope, see ``chainwatch.web.cockpit``), observations approved or changed
-    outside the import, and the passing of the date (a snapshot is only used on its own day)."""
-    as_of = as_of or date.today()  # the cockpit's “today” (chainwatch.web.cockpit.build)
-    ids = sorted(targets_for_series(series_keys))
-    limit = in_batch()
-    stored = 0
-    for batch in range(0, len(ids), REFRESH_BATCH):
-        # Loaded in chunks within the parameter limit, evaluated together: the fixed costs of an
-        # evaluation (siblings, related rows, unit factors) are paid once per batch.
-        targets: list[Target] = []
-        for start in range(batch, min(batch + REFRESH_BATCH, len(ids)), limit):
-            targets.extend(Target.objects.filter(pk__in=ids[start:start + limit]).order_by("pk"))
-        stored += _store(targets, as_of)
-    return stored

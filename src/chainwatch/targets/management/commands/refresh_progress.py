@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 
 from chainwatch.core.output import parse_date_option
-from chainwatch.targets.services import refresh_progress
+from chainwatch.targets.snapshot import refresh_progress
 
 
 class Command(BaseCommand):
