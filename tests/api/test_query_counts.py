@@ -40,12 +40,13 @@ API_LISTS = {
     "/api/v1/policy/clauses/?limit=500": 4,
     "/api/v1/policy/tasks/?limit=500": 9,
 }
-SNAPSHOT_COCKPIT = 18  # the cockpit read from the stored progress (TargetStatus)
+SNAPSHOT_COCKPIT = 20  # the cockpit read from the stored progress (TargetStatus)
+CACHED_COCKPIT = 7  # the same cockpit again: session, user, profile, region, the cache key's two
 PAGES = {
-    # no snapshot here: the snapshot check (its cache fingerprint, the grouped query), then live
-    # evaluation, which loads each related table of the targets once
-    "/cockpit/": 24,
-    "/cockpit/152500/": 24,
+    # no snapshot here: the cache key (two queries), the snapshot check (its cache key, the
+    # grouped query), then live evaluation, which loads each related table of the targets once
+    "/cockpit/": 26,
+    "/cockpit/152500/": 26,
     "/": 13,
 }
 
@@ -142,4 +143,6 @@ def test_cockpit_query_count_from_the_stored_progress(world, django_assert_max_n
     more_rows(world)
     refresh_progress()
     with django_assert_max_num_queries(SNAPSHOT_COCKPIT):
+        assert client.get(url).status_code == 200
+    with django_assert_max_num_queries(CACHED_COCKPIT):  # nothing changed: the cached cockpit
         assert client.get(url).status_code == 200

@@ -124,3 +124,25 @@ def test_points_outside_a_plan_year_change_only_their_count():
     assert facts.latest_v == before.latest_v == 100.0 and facts.n_points == before.n_points
     facts = extend(plan, before, [datetime.date(2026, 11, 30)], [110.0])
     assert facts.latest_v == 110.0 and facts.n_points == 11 and facts.n_fit == 0  # a plan's points are not fitted
+
+
+def test_assessing_without_the_yearly_path_changes_nothing_else():
+    rng = random.Random(7)
+    fell_back = 0
+    for _ in range(600):
+        spec = random_spec(rng)
+        if rng.random() < 0.3:  # milestones, some non-positive (a compound path falls back on them)
+            spec = engine.TargetSpec(**{
+                **{f: getattr(spec, f) for f in spec.__dataclass_fields__},
+                "milestones": ((2026, rng.choice([-5.0, 0.0, 30.0])), (2028, rng.uniform(20, 80))),
+            })
+        months = sorted(rng.sample(range(120), rng.randint(1, 40)))
+        facts = collect(spec, [month_end(m) for m in months], [rng.uniform(-2, 100) for _ in months])
+        full = engine.assess(spec, facts, AS_OF, AS_OF_T)
+        short = engine.assess(spec, facts, AS_OF, AS_OF_T, with_path=False)
+        fell_back += "复合增长轨迹改为线性" in full.reason
+        for name in ("status", "light", "reason", "expected_now", "share_achieved", "pace_gap", "ratio", "projected_value"):
+            assert getattr(short, name) == getattr(full, name), name
+        if full.trajectory and not spec.annual_flow:
+            assert short.trajectory == []
+    assert fell_back > 10  # the fallback warning is among the cases compared

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.world import build_world
 from chainwatch.targets.imports import import_observations
-from chainwatch.targets.models import Indicator, Target, TargetStatus, series_key
+from chainwatch.targets.models import Indicator, Observation, Target, TargetStatus, series_key
 from chainwatch.targets.services import evaluate_targets
 from chainwatch.targets.snapshot import refresh_progress, refresh_progress_for_series
 from factories import TargetFactory, region
@@ -231,3 +231,100 @@ def test_import_without_refresh_leaves_the_snapshot_for_refresh_progress(tmp_pat
     assert TargetStatus.objects.get(target=li).latest_value == pytest.approx(before.latest_value)
     refresh_progress()
     assert TargetStatus.objects.get(target=li).latest_value == pytest.approx(330)
+
+
+# ---------------------------------------------------------------------------------------------
+# Extending stored rows with appended observations
+
+
+def _series_world():
+    """A stock indicator with two targets (2025, 2027) and five annual figures (2019–2023)."""
+    from factories import IndicatorFactory, ObservationFactory
+
+    indicator = IndicatorFactory(kind=Indicator.Kind.STOCK, unit="万吨", cycle="annual")
+    targets = [
+        TargetFactory(indicator=indicator, year=year, value=value, unit="万吨") for year, value in ((2025, 40), (2027, 60))
+    ]
+    for i, year in enumerate(range(2019, 2024)):
+        ObservationFactory(
+            indicator=indicator, period=str(year), period_start=datetime.date(year, 1, 1),
+            period_end=datetime.date(year, 12, 31), value=10 + 5 * i, unit="万吨",
+        )
+    series = series_key(indicator.pk, targets[0].region_id, None, None)
+    # Reported yesterday: rows written within IN_FLIGHT_MARGIN before a refresh count as changes.
+    Observation.objects.filter(series=series).update(updated_at=timezone.now() - datetime.timedelta(days=1))
+    return indicator, targets, series
+
+
+def _import(tmp_path, indicator, rows):
+    path = tmp_path / "obs.csv"
+    path.write_text(
+        "indicator_code,region_code,sector_code,period,value,unit,source\n"
+        + "".join(f"{indicator.code},150000,,{period},{value},{unit},测试\n" for period, value, unit in rows),
+        encoding="utf-8",
+    )
+    report = import_observations(path, actor=None, refresh=False)
+    assert report.committed, report.lines()
+
+
+def _assert_stored_equals_live(targets):
+    live = {item.target.pk: item for item in evaluate_targets(Target.objects.filter(pk__in=[t.pk for t in targets]), as_of=AS_OF)}
+    for target in targets:
+        row = TargetStatus.objects.get(target=target)
+        for name in FIELDS:
+            expected = getattr(live[target.pk].progress, name)
+            assert getattr(row, name) == (pytest.approx(expected, rel=1e-9) if isinstance(expected, float) else expected), name
+        assert row.latest_period == live[target.pk].latest_period
+        assert row.reason == " ".join(live[target.pk].progress.reason.split())
+
+
+def test_appended_figures_extend_the_stored_rows_without_reading_the_series(tmp_path):
+    indicator, targets, series = _series_world()
+    assert refresh_progress(Target.objects.filter(pk__in=[t.pk for t in targets]), as_of=AS_OF) == 2
+    assert all(TargetStatus.objects.get(target=t).facts for t in targets)
+    _import(tmp_path, indicator, [("2024", 36, "万吨")])
+    counts = Counter()
+    with CaptureQueriesContext(connection) as queries:
+        assert refresh_progress_for_series({series}, as_of=AS_OF, counts=counts) == 2
+    assert counts == {"extended": 2, "evaluated": 0}
+    # Neither the series' history nor the targets' rows were read: the observations changed since
+    # (by updated_at) and the stored rows.
+    read = " ".join(q["sql"] for q in queries.captured_queries)
+    assert '"targets_observation"."series" IN' not in read and '"targets_target"."span"' not in read
+    assert '"targets_observation"."updated_at" >' in read
+    row = TargetStatus.objects.get(target=targets[0])
+    assert row.latest_value == pytest.approx(36) and row.latest_period == "2024"
+    _assert_stored_equals_live(targets)
+    # Extended again with the next year (a 万吨 figure given in 吨 is converted).
+    _import(tmp_path, indicator, [("2025", 420000, "吨")])
+    counts.clear()
+    refresh_progress_for_series({series}, as_of=datetime.date(2026, 1, 31), counts=counts)
+    assert counts == {"extended": 0, "evaluated": 2}  # another day's rows are evaluated afresh
+    counts.clear()
+    _import(tmp_path, indicator, [("2025", 430000, "吨")])
+    refresh_progress_for_series({series}, as_of=datetime.date(2026, 1, 31), counts=counts)
+    assert counts == {"extended": 0, "evaluated": 2}  # a corrected figure: afresh
+
+
+@pytest.mark.parametrize("change", ["corrected", "withdrawn", "target edited", "facts forgotten"])
+def test_what_is_not_an_append_is_evaluated_afresh(tmp_path, change):
+    from chainwatch.targets.snapshot import forget_facts
+
+    indicator, targets, series = _series_world()
+    refresh_progress(Target.objects.filter(pk__in=[t.pk for t in targets]), as_of=AS_OF)
+    if change == "corrected":
+        _import(tmp_path, indicator, [("2022", 99, "万吨")])
+    elif change == "withdrawn":
+        Observation.objects.filter(series=series, period="2023").update(status="returned", updated_at=timezone.now())
+    elif change == "target edited":
+        targets[1].value = 70
+        targets[1].save()
+    else:
+        forget_facts({series})
+        assert not TargetStatus.objects.filter(target__in=targets, facts__isnull=False).exists()
+    counts = Counter()
+    refresh_progress_for_series({series}, as_of=AS_OF, counts=counts)
+    assert counts == {"extended": 0, "evaluated": 2}
+    _assert_stored_equals_live(targets)
+    if change == "withdrawn":
+        assert TargetStatus.objects.get(target=targets[0]).latest_period == "2022"

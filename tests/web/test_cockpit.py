@@ -329,3 +329,28 @@ def test_red_projects_are_the_red_ones_of_the_subtree(world):
     assert [p.pk for p in league.red_projects] == [world.project_a.pk] and league.red_project_count == 1
     neighbour = cockpit_data.build(admin, world.neighbour)
     assert neighbour.red_projects == [] and neighbour.red_project_count == 0
+
+
+def test_a_cached_cockpit_follows_ratings_and_deletions(world, django_assert_max_num_queries):
+    from django.utils import timezone
+
+    from chainwatch.projects.models import ProjectRating
+    from chainwatch.targets.snapshot import refresh_progress
+    from chainwatch.web import cockpit as cockpit_data
+    from factories import ProjectFactory
+
+    refresh_progress()
+    admin = world.users["admin"]
+    first = cockpit_data.build(admin, None)
+    assert first.computed_at is not None and first.red_project_count == 2
+    with django_assert_max_num_queries(2):  # the cache key's two queries
+        again = cockpit_data.build(admin, None)
+    assert again.red_project_count == 2
+    # A project rated red (ratings are written with their computed_at) shows at once …
+    extra = ProjectFactory(region=world.county, name="新红色项目")
+    ProjectRating.objects.create(project=extra, colour="red", computed_at=timezone.now())
+    assert cockpit_data.build(admin, None).red_project_count == 3
+    # … and so does a deleted one, which moves no stamp.
+    world.project_a.delete()
+    after = cockpit_data.build(admin, None)
+    assert after.red_project_count == 2 and world.project_a.pk not in [p.pk for p in after.red_projects]

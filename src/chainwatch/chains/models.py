@@ -199,6 +199,7 @@ class Enterprise(BaseModel):
         verbose_name = _("企业")
         verbose_name_plural = _("企业")
         ordering = ["name"]
+        indexes = [models.Index(fields=["updated_at"], name="enterprise_updated_at")]  # core.fingerprint
 
     def __str__(self) -> str:
         return self.name

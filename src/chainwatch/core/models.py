@@ -24,6 +24,21 @@ class BaseModel(models.Model):
         abstract = True
 
 
+class TableDeletions(models.Model):
+    """How many deleting statements a table has seen, counted by a database trigger: with the
+    latest stamp, what tells a cache that the table changed (chainwatch.core.fingerprint)."""
+
+    table = models.CharField(_("表"), max_length=63, primary_key=True)
+    deleted = models.BigIntegerField(_("删除次数"), default=0)
+
+    class Meta:
+        verbose_name = _("删除计数")
+        verbose_name_plural = _("删除计数")
+
+    def __str__(self) -> str:
+        return f"{self.table} {self.deleted}"
+
+
 class AuditEntry(models.Model):
     """Who changed what, when, with the state before and after. Written by services only."""
 

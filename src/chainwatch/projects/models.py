@@ -46,6 +46,7 @@ class Project(BaseModel):
         verbose_name = _("项目")
         verbose_name_plural = _("项目")
         ordering = ["code"]
+        indexes = [models.Index(fields=["updated_at"], name="project_updated_at")]  # core.fingerprint
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
@@ -81,6 +82,7 @@ class ProjectRating(models.Model):
     class Meta:
         verbose_name = _("项目分级与预警")
         verbose_name_plural = _("项目分级与预警")
+        indexes = [models.Index(fields=["computed_at"], name="projectrating_computed_at")]  # core.fingerprint
 
     def __str__(self) -> str:
         return f"{self.project_id} {self.tier or '—'} {self.colour or '—'}"

@@ -490,13 +490,13 @@ def import_observations(
     plan = _plan(rows, report)
     if report.errors or dry_run:
         return report
-    _commit(plan, report, form=form, reporter=reporter, submissions=submissions, actor=actor, status=status)
+    stamped = _commit(plan, report, form=form, reporter=reporter, submissions=submissions, actor=actor, status=status)
     if refresh and report.committed and form is None and status == Observation.Status.APPROVED and plan.create:
         # Keep the stored progress (进度快照) of the affected targets current; drafts of a
         # reporting form change no progress until approved. The rows are committed by now: a
         # failure here is logged and reported, the import stays done.
         try:
-            report.refreshed = refresh_progress_for_series({row.series for row, _ in plan.create})
+            report.refreshed = refresh_progress_for_series({row.series for row, _ in plan.create}, changed_since=stamped)
         except Exception as exc:  # noqa: BLE001 — the data is stored; only the snapshot lags
             logger.exception("refresh_progress_for_series failed after import of %s", report.filename)
             report.warning(None, None, f"进度快照未能更新（{exc}），请运行 chainwatch refresh-progress / progress snapshot not refreshed")
@@ -800,7 +800,8 @@ def _plan(rows: list[_Row], report: ImportReport) -> _Plan:
     return plan
 
 
-def _commit(plan: _Plan, report: ImportReport, *, form, reporter, submissions, actor, status) -> None:
+def _commit(plan: _Plan, report: ImportReport, *, form, reporter, submissions, actor, status) -> datetime.datetime:
+    """Write the plan in one transaction; returns the time its rows are stamped with."""
     user_id = actor.pk if getattr(actor, "pk", None) else None
     reporter_text = (reporter.name if reporter else (audit.actor_name(actor) if actor else ""))[:200]
     observation_status = Observation.Status.DRAFT if form is not None else status
@@ -851,3 +852,4 @@ def _commit(plan: _Plan, report: ImportReport, *, form, reporter, submissions, a
                     audit.record(actor, AuditEntry.Action.CREATE, submission, after=audit.snapshot(submission))
                     submissions[label] = submission
     report.committed = True
+    return now

@@ -125,6 +125,7 @@ class Target(BaseModel):
             # covers the cockpit's per-region count of the stored progress (region, not rejected,
             # edited after the snapshot?) without reading the wide target rows
             models.Index(fields=["region", "review", "updated_at"], name="target_region_review_updated"),
+            models.Index(fields=["updated_at"], name="target_updated_at"),  # core.fingerprint
         ]
 
     def __str__(self) -> str:
@@ -471,9 +472,12 @@ class TargetStatus(models.Model):
     ratio = models.FloatField(_("复合增速比"), null=True, blank=True)
     projected_value = models.FloatField(_("预计值"), null=True, blank=True)
     reason = models.TextField(_("说明"), blank=True)
-    # The engine's facts behind this row and what they depend on (chainwatch.targets.snapshot):
-    # appended observations extend them without reading the series again.
-    facts = models.JSONField(_("计算依据"), null=True, blank=True)
+    # What this row was computed from (chainwatch.targets.snapshot): the engine's spec and facts
+    # and what they depend on, so appended observations extend them without reading the series
+    # or the target again.
+    facts_key = models.CharField(_("计算依据键"), max_length=200, blank=True)
+    spec = models.TextField(_("目标规格"), blank=True)
+    facts = models.BinaryField(_("计算依据"), null=True, blank=True)
     computed_at = models.DateTimeField(_("计算时间"))
 
     class Meta:

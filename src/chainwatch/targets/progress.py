@@ -415,7 +415,6 @@ class Facts:
     base_source: str | None = None  # stated | change_base | before_start | first | year_start
     base_is_latest: bool = False
     n_duplicates: int = 0
-    conflict_times: list[float] = field(default_factory=list)
     n_future: int = 0
     n_missing_values: int = 0
     n_outside_year: int = 0
@@ -431,6 +430,7 @@ class Facts:
     m_xx: float | None = None
     m_xy: float | None = None
     m_yy: float | None = None
+    conflict_times: list[float] = field(default_factory=list)  # last: stored facts append them
 
 
 def _lookup(keys: np.ndarray, wanted: np.ndarray, side: str) -> np.ndarray:
@@ -834,7 +834,8 @@ def _interpolate(
 
 
 def _trajectory(
-    spec: TargetSpec, t0: float, v0: float, target_t: float, target_value: float, as_of_t: float
+    spec: TargetSpec, t0: float, v0: float, target_t: float, target_value: float, as_of_t: float,
+    with_path: bool = True,
 ) -> tuple[list[tuple[int, float]], float, bool]:
     anchors = [(t0, v0)]
     for year, value in sorted(spec.milestones):
@@ -842,6 +843,12 @@ def _trajectory(
             anchors.append((year + 1.0, float(value)))
     anchors.append((target_t, target_value))
     compound = spec.trajectory == "compound"
+    if not with_path:
+        # Each segment ends at a year end the path would pass, so the path would fall back on
+        # exactly the segments with a non-positive end.
+        fell_back = compound and any(v_a <= 0 or v_b <= 0 for (_, v_a), (_, v_b) in zip(anchors, anchors[1:], strict=False))
+        expected, fallback = _interpolate(anchors, as_of_t, compound)
+        return [], expected, fell_back or fallback
     fell_back = False
     path: list[tuple[int, float]] = []
     segment = 0
@@ -863,7 +870,9 @@ def _trajectory(
     return path, expected, fell_back | fallback
 
 
-def assess(spec: TargetSpec, facts: Facts, as_of: date, as_of_t: float) -> Progress:
+def assess(spec: TargetSpec, facts: Facts, as_of: date, as_of_t: float, with_path: bool = True) -> Progress:
+    """The rules above applied to ``facts``. ``with_path=False`` skips a multi-year target's
+    year-by-year trajectory (a third of the cost; stored progress does not keep it)."""
     warnings: list[str] = []
     target_t = spec.year + 1.0
     components: dict[str, Any] = {
@@ -997,7 +1006,7 @@ def assess(spec: TargetSpec, facts: Facts, as_of: date, as_of_t: float) -> Progr
             result["trajectory"] = [(spec.year, binding)]
             result["expected_now"] = binding * share_elapsed if share_elapsed is not None else None
         else:
-            path, expected, fell_back = _trajectory(spec, t0, v0, target_t, binding, as_of_t)
+            path, expected, fell_back = _trajectory(spec, t0, v0, target_t, binding, as_of_t, with_path)
             result["trajectory"], result["expected_now"] = path, expected
             if fell_back:
                 warnings.append("轨迹含非正值，复合增长轨迹改为线性")

@@ -329,12 +329,13 @@ def _set_status(submission: Submission, status: str, *, actor, action: str, note
         setattr(submission, name, value)
     submission.save()
     observations = submission_observations(submission)
-    observations.update(status=status, updated_at=timezone.now())
+    stamped = timezone.now()
+    observations.update(status=status, updated_at=stamped)
     if Submission.Status.APPROVED in (status, before.get("status")):
         # Approved figures are what progress reads: keep the stored snapshot in step.
         from chainwatch.targets.snapshot import refresh_progress_for_series
 
-        refresh_progress_for_series(set(observations.values_list("series", flat=True)))
+        refresh_progress_for_series(set(observations.values_list("series", flat=True)), changed_since=stamped)
     audit.record(actor, action, submission, before=before, after=audit.snapshot(submission), note=note)
     return submission
 

@@ -57,17 +57,16 @@ from django.db.models import (
     QuerySet,
 )
 from django.db.models.functions import Cast
-from django.utils import timezone
 
 from chainwatch.chains.models import Sector
-from chainwatch.core.bulk import in_batch, insert_rows
+from chainwatch.core.bulk import in_batch
 from chainwatch.core.output import plain_number
 from chainwatch.core.units import compatible, factor_or_none
 from chainwatch.geo.models import Region
 from chainwatch.policy.models import PolicyDocument
 from chainwatch.targets import progress as engine
 from chainwatch.targets import rollup as rollup_engine
-from chainwatch.targets.models import Indicator, Observation, Target, TargetStatus, series_key
+from chainwatch.targets.models import Indicator, Observation, Target, series_key
 
 logger = logging.getLogger(__name__)
 
@@ -125,9 +124,10 @@ class TargetProgress:
     sample: bool = False  # some figure behind this progress comes from 示例数据 (origin=sample)
     restated: Target | None = None  # the target whose progress this restatement shows
     count: list[engine.CountResult] = field(default_factory=list)
-    # What the progress was computed from (regular targets only), for chainwatch.targets.snapshot
+    # What the progress was computed from (regular targets only), kept by chainwatch.targets.snapshot
+    spec: engine.TargetSpec | None = None
     facts: engine.Facts | None = None
-    facts_key: str | None = None
+    series: str | None = None
 
     @property
     def status(self) -> str:
@@ -183,7 +183,7 @@ class TargetProgress:
         }
 
 
-def period_label(day: date | None, cycle: str = "annual") -> str | None:
+def _period_label(day: date | None, cycle: str = "annual") -> str | None:
     if day is None:
         return None
     last = calendar.monthrange(day.year, day.month)[1]
@@ -311,15 +311,13 @@ def _start_year(target: Target) -> int | None:
     return document.baseline_year + 1 if document.baseline_year else None
 
 
-def target_year(target: Target) -> int | None:
+def _target_year(target: Target) -> int | None:
     if target.year:
         return target.year
     return target.document.period_end if target.document_id and target.document.period_end else None
 
 
-def evaluation_unit(target: Target, table: _ObservationTable | None, series: str) -> str:
-    """The unit progress is computed in (see the module doc); ``table`` is read only for a change
-    target whose indicator has no unit."""
+def _evaluation_unit(target: Target, table: _ObservationTable, series: str) -> str:
     if target.change_kind:
         if target.indicator.unit:
             return target.indicator.unit
@@ -328,7 +326,7 @@ def evaluation_unit(target: Target, table: _ObservationTable | None, series: str
     return target.unit
 
 
-def target_spec(target: Target, year: int, milestones: tuple[tuple[int, float], ...]) -> engine.TargetSpec:
+def _spec(target: Target, year: int, milestones: tuple[tuple[int, float], ...]) -> engine.TargetSpec:
     indicator = target.indicator
     baseline_value = baseline_year = None
     if target.baseline_value is not None and target.baseline_year is not None:
@@ -369,7 +367,7 @@ def _blank_progress(target: Target, year: int | None, status: str, light: str, r
     return engine.Progress(**values)
 
 
-def attach_related(targets: list[Target]) -> None:
+def _attach_related(targets: list[Target]) -> None:
     """Load the related rows of ``targets`` (:data:`TARGET_RELATED`) with ``in_bulk`` — a query
     per relation and one instance per distinct row (a few thousand regions and indicators for
     50,000 targets), not one per target as a join would build — and cache them on the targets."""
@@ -381,7 +379,7 @@ def attach_related(targets: list[Target]) -> None:
             field.set_cached_value(target, rows.get(getattr(target, field.attname)))
 
 
-def milestone_finder(targets: list[Target]) -> Callable[[Target], tuple[tuple[int, float], ...]]:
+def _milestone_finder(targets: list[Target]) -> Callable[[Target], tuple[tuple[int, float], ...]]:
     """The milestones of each of ``targets`` (see the module doc), from one query of the targets
     that share their indicators and regions."""
     live = Target.objects.exclude(review=Target.Review.REJECTED)
@@ -416,23 +414,9 @@ def milestone_finder(targets: list[Target]) -> Callable[[Target], tuple[tuple[in
     return milestones_of
 
 
-FACTS_FORMAT = 1  # bump when engine.Facts changes: stored facts of another format are not used
-
-
-def facts_key(spec: engine.TargetSpec, series: str, unit: str) -> str:
-    """What a target's facts depend on besides its observations: the series, the unit the values
-    are converted to, and the parts of the spec that choose the baseline and the points kept."""
-    change_base = spec.change["base_year"] if spec.change else None
-    flow_year = spec.year if spec.annual_flow else None
-    return (
-        f"{FACTS_FORMAT}|{series}|{unit}|{flow_year}|{change_base}|{spec.baseline_value!r}|"
-        f"{spec.baseline_year}|{spec.start_year}"
-    )
-
-
-def evaluate_targets(targets: QuerySet[Target] | list[Target], *, as_of: date) -> list[TargetProgress]:
+def evaluate_targets(targets: QuerySet[Target] | list[Target], *, as_of: date, with_path: bool = True) -> list[TargetProgress]:
     """Progress of every target in ``targets`` (a queryset, or targets already loaded) as of a
-    date, in their order.
+    date, in their order (``with_path=False``: without the year-by-year trajectories).
 
     A constant number of queries, whatever the number of targets: the targets (with their
     indicator, region, sector, chain node, document, clause and owner), their milestone siblings
@@ -442,7 +426,7 @@ def evaluate_targets(targets: QuerySet[Target] | list[Target], *, as_of: date) -
     target_list = list(targets)
     if not target_list:
         return []
-    attach_related(target_list)
+    _attach_related(target_list)
     by_id = {t.pk: t for t in target_list}
 
     # Restated originals (full targets) and the milestone siblings (plain tuples): two queries.
@@ -451,7 +435,7 @@ def evaluate_targets(targets: QuerySet[Target] | list[Target], *, as_of: date) -
     originals = dict(by_id)
     if restated_ids:
         restated = list(live.filter(pk__in=restated_ids))
-        attach_related(restated)
+        _attach_related(restated)
         originals.update((t.pk, t) for t in restated)
 
     # Count targets need their member sectors and the member indicator.
@@ -492,7 +476,7 @@ def evaluate_targets(targets: QuerySet[Target] | list[Target], *, as_of: date) -
         series_keys.add(series_key(subject.indicator_id, subject.region_id, subject.sector_id, subject.chain_node_id))
     table = _load_observations(series_keys, as_of)
 
-    milestones_of = milestone_finder(list(originals.values()))
+    milestones_of = _milestone_finder(list(originals.values()))
 
     # Build specs and arrays for the regular targets.
     results: dict[int, TargetProgress] = {}
@@ -506,9 +490,9 @@ def evaluate_targets(targets: QuerySet[Target] | list[Target], *, as_of: date) -
         subject = evaluated(target)
         if subject.pk in results or subject.count_threshold is not None:
             continue
-        year = target_year(subject)
+        year = _target_year(subject)
         series = series_key(subject.indicator_id, subject.region_id, subject.sector_id, subject.chain_node_id)
-        unit = evaluation_unit(subject, table, series)
+        unit = _evaluation_unit(subject, table, series)
         start, end = table.block(series)
         if year is None:
             results[subject.pk] = TargetProgress(
@@ -531,7 +515,7 @@ def evaluate_targets(targets: QuerySet[Target] | list[Target], *, as_of: date) -
                 sample=table.any_sample(start, end),
             )
             continue
-        specs.append(target_spec(subject, year, milestones_of(subject)))
+        specs.append(_spec(subject, year, milestones_of(subject)))
         spec_targets.append((subject, series, unit))
         index_parts.append(np.full(end - start, len(specs) - 1, dtype=np.int64))
         row_parts.append(np.arange(start, end, dtype=np.int64))
@@ -543,21 +527,21 @@ def evaluate_targets(targets: QuerySet[Target] | list[Target], *, as_of: date) -
         as_of_t = engine.decimal_year(as_of)
         facts = engine.collect_facts(specs, np.concatenate(index_parts), years, converted, as_of_t)
         for (subject, series, unit), spec, fact in zip(spec_targets, specs, facts, strict=True):
-            result = engine.assess(spec, fact, as_of, as_of_t)
+            result = engine.assess(spec, fact, as_of, as_of_t, with_path)
             start, end = table.block(series)
             cycle = subject.indicator.cycle
-            latest = table.label_at(series, result.latest_period_end) or period_label(result.latest_period_end, cycle)
+            latest = table.label_at(series, result.latest_period_end) or _period_label(result.latest_period_end, cycle)
             if result.baseline_period_end is None:
                 baseline = None
             elif result.components.get("baseline_source") == "stated":
                 baseline = str(result.baseline_year)
             else:
-                baseline = table.label_at(series, result.baseline_period_end) or period_label(
+                baseline = table.label_at(series, result.baseline_period_end) or _period_label(
                     result.baseline_period_end, cycle
                 )
             results[subject.pk] = TargetProgress(
                 subject, result, unit, latest, baseline, sample=table.any_sample(start, end),
-                facts=fact, facts_key=facts_key(spec, series, unit),
+                spec=spec, facts=fact, series=series,
             )
 
     # Count targets.
@@ -621,7 +605,7 @@ def _count_progress(
     table: _ObservationTable,
     as_of: date,
 ) -> TargetProgress:
-    year = target_year(target) or 0
+    year = _target_year(target) or 0
     threshold_unit = target.count_threshold_unit or (member_indicator.unit if member_indicator else "")
     if not member_list:
         reason = "无可计数的成员（该地区未登记产业集群或产业），无法评价计数目标"
@@ -674,7 +658,7 @@ def _count_progress(
         progress = _blank_progress(target, year, "limited", light, "尚未达到：" + result.explanation, **common)
     components["status"] = progress.status
     return TargetProgress(
-        target, progress, target.unit, period_label(latest_end), None, sample=sample, count=[result]
+        target, progress, target.unit, _period_label(latest_end), None, sample=sample, count=[result]
     )
 
 

@@ -24,86 +24,134 @@ count as changes too: a transaction still open while the row was computed may co
 from __future__ import annotations
 
 import dataclasses
+import json
+import struct
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 
 import numpy as np
+from django.db import connection
 from django.db.models import FloatField, QuerySet
 from django.db.models.functions import Cast
 from django.utils import timezone
 
 from chainwatch.core.bulk import in_batch, insert_rows
+from chainwatch.core.fingerprint import digest, table_states
+from chainwatch.policy.models import PolicyDocument
 from chainwatch.targets import progress as engine
 from chainwatch.targets.models import Indicator, Observation, Target, TargetStatus, series_key
 from chainwatch.targets.services import (
     MEMBER_INDICATOR,
     EpochDays,
     TargetProgress,
-    attach_related,
     evaluate_targets,
-    evaluation_unit,
-    facts_key,
-    milestone_finder,
-    target_spec,
-    target_year,
     unit_factor,
 )
 
 REFRESH_BATCH = 50_000
-IN_FLIGHT_MARGIN = timedelta(minutes=5)
-FACT_FIELDS = tuple(f.name for f in dataclasses.fields(engine.Facts))
+IN_FLIGHT_MARGIN = timedelta(minutes=1)
+# More rows changed since a stored row was computed than this (or 10 per refreshed series) and
+# the stored rows are not extended: reading the changes would cost more than the history.
+CHANGES_READ = 100_000
+FACTS_FORMAT = 2  # bump when engine.Facts or TargetSpec change: stored rows of another format are not extended
 SHOWN_FIELDS = (
     "status", "light", "unit", "latest_value", "latest_period", "share_achieved", "share_elapsed",
     "pace_gap", "ratio", "projected_value", "reason",
 )
+# What a target's spec is made of besides the target: its indicator, its document, the other
+# targets (milestones). Unchanged since a row was computed, the row's stored spec is still true.
+SPEC_INPUTS = ((Target, "updated_at"), (Indicator, "updated_at"), (PolicyDocument, "updated_at"))
 
 
-def _facts_state(facts: engine.Facts, key: str) -> dict:
-    return {"key": key, "facts": [getattr(facts, name) for name in FACT_FIELDS]}
+# ---------------------------------------------------------------------------------------------
+# What a row keeps: the spec (compact JSON) and the facts (float64s)
+
+_FACT_FIELDS = tuple(f.name for f in dataclasses.fields(engine.Facts) if f.name != "conflict_times")
+_COUNTS = [_FACT_FIELDS.index(name) for name in (
+    "n_points", "n_duplicates", "n_future", "n_missing_values", "n_outside_year", "n_fit", "n_nonpositive",
+)]
+_SOURCE = _FACT_FIELDS.index("base_source")
+_OUTSIDE = _FACT_FIELDS.index("n_outside_year")
+_LATEST_IS_BASE = _FACT_FIELDS.index("base_is_latest")
+_OPTIONAL = [i for i in range(len(_FACT_FIELDS)) if i not in {*_COUNTS, _SOURCE, _LATEST_IS_BASE}]
+_BASE_SOURCES = (None, "stated", "change_base", "before_start", "first", "year_start")
+_NAN = float("nan")
+_SPEC_FIELDS = tuple(f.name for f in dataclasses.fields(engine.TargetSpec))
 
 
-def _stored_facts(state: dict | None, key: str) -> engine.Facts | None:
-    """The facts in a row's ``facts`` if they were computed for ``key``, else None."""
-    if not state or state.get("key") != key:
-        return None
-    values = state.get("facts")
-    if not isinstance(values, list) or len(values) != len(FACT_FIELDS):
-        return None
-    return engine.Facts(**dict(zip(FACT_FIELDS, values, strict=True)))
+def _encode_facts(facts: engine.Facts) -> bytes:
+    """The facts as float64s. Points outside a plan's year are not counted (0): only the
+    components show them, which a stored row does not keep, and they are met again by each
+    extension of the row."""
+    values = [getattr(facts, name) for name in _FACT_FIELDS]
+    values[_SOURCE] = _BASE_SOURCES.index(facts.base_source)
+    values[_OUTSIDE] = 0
+    values += facts.conflict_times
+    return struct.pack(f"<{len(values)}d", *(_NAN if v is None else v for v in values))
 
 
-def _row(target_id: int, progress: engine.Progress, unit: str, latest_period: str | None, state, as_of, now) -> dict:
+def _decode_facts(data: bytes) -> engine.Facts:
+    values = list(struct.unpack(f"<{len(data) // 8}d", data))
+    conflict_times = values[len(_FACT_FIELDS):]
+    del values[len(_FACT_FIELDS):]
+    for i in _COUNTS:
+        values[i] = int(values[i])
+    for i in _OPTIONAL:
+        if values[i] != values[i]:  # NaN: None
+            values[i] = None
+    values[_SOURCE] = _BASE_SOURCES[int(values[_SOURCE])]
+    values[_LATEST_IS_BASE] = bool(values[_LATEST_IS_BASE])
+    return engine.Facts(*values, conflict_times=conflict_times)
+
+
+def _encode_spec(spec: engine.TargetSpec) -> str:
+    return json.dumps([getattr(spec, name) for name in _SPEC_FIELDS], ensure_ascii=False, separators=(",", ":"))
+
+
+def _decode_spec(text: str) -> engine.TargetSpec:
+    values = dict(zip(_SPEC_FIELDS, json.loads(text), strict=True))
+    values["milestones"] = tuple(tuple(m) for m in values["milestones"])
+    return engine.TargetSpec(**values)
+
+
+def _key(inputs: str, series: str, unit: str) -> str:
+    """What a row's spec and facts hold for: the format, the state of the spec's inputs
+    (:data:`SPEC_INPUTS`), the series and the unit its values were converted to."""
+    return f"{FACTS_FORMAT}|{inputs}|{series}|{unit}"
+
+
+def _spec_inputs() -> str:
+    return digest(table_states(SPEC_INPUTS))[:16]
+
+
+def _row(target_id: int, progress: engine.Progress, unit: str, latest_period: str | None, as_of, now,
+         kept: tuple[str, str, bytes] | None) -> dict:
+    key, spec, facts = kept or ("", "", None)
     return {
         "target_id": target_id, "as_of": as_of, "status": progress.status, "light": progress.light,
         "unit": unit or "", "latest_value": progress.latest_value, "latest_period": latest_period or "",
         "share_achieved": progress.share_achieved, "share_elapsed": progress.share_elapsed,
         "pace_gap": progress.pace_gap, "ratio": progress.ratio, "projected_value": progress.projected_value,
-        "reason": " ".join(progress.reason.split()), "facts": state, "computed_at": now,
+        "reason": " ".join(progress.reason.split()), "facts_key": key, "spec": spec, "facts": facts,
+        "computed_at": now,
     }
 
 
-def _snapshot_rows(results: Iterable[TargetProgress], as_of: date, now) -> list[dict]:
+def _snapshot_rows(results: Iterable[TargetProgress], as_of: date, now, inputs: str) -> list[dict]:
     return [
         _row(
-            item.target.pk, item.progress, item.unit, item.latest_period,
-            _facts_state(item.facts, item.facts_key) if item.facts is not None else None, as_of, now,
+            item.target.pk, item.progress, item.unit, item.latest_period, as_of, now,
+            (_key(inputs, item.series, item.unit), _encode_spec(item.spec), _encode_facts(item.facts))
+            if item.facts is not None else None,
         )
         for item in results
     ]
 
 
-def _store(targets: QuerySet[Target] | list[Target], as_of: date, *, extend: bool = False, counts: Counter | None = None) -> int:
-    now = timezone.now()
-    rows: list[dict] = []
-    if extend:
-        rows, targets = _extended_rows(list(targets), as_of, now)
-    if counts is not None:
-        counts["extended"] += len(rows)
-    evaluated = _snapshot_rows(evaluate_targets(targets, as_of=as_of), as_of, now)
-    if counts is not None:
-        counts["evaluated"] += len(evaluated)
-    rows += evaluated
+def _store(targets: QuerySet[Target] | list[Target], as_of: date, now, inputs: str, rows: list[dict]) -> int:
+    """Evaluate ``targets`` and upsert their rows with ``rows`` (already computed)."""
+    rows = rows + _snapshot_rows(evaluate_targets(targets, as_of=as_of, with_path=False), as_of, now, inputs)
     insert_rows(TargetStatus, rows, update_on=["target"])
     return len(rows)
 
@@ -124,7 +172,9 @@ def refresh_progress(targets_qs: QuerySet[Target] | None = None, *, as_of: date 
     stored = 0
     for start in range(0, len(ids), REFRESH_BATCH):
         batch = ids[start:start + REFRESH_BATCH]
-        stored += _store(targets_qs.filter(pk__gte=batch[0], pk__lte=batch[-1]).order_by("pk"), as_of)
+        # The inputs' state is read before anything else: an edit meanwhile makes rows stale, never wrong.
+        now, inputs = timezone.now(), _spec_inputs()
+        stored += _store(targets_qs.filter(pk__gte=batch[0], pk__lte=batch[-1]).order_by("pk"), as_of, now, inputs, [])
     return stored
 
 
@@ -169,25 +219,36 @@ def targets_for_series(series_keys: Iterable[str]) -> set[int]:
     return found
 
 
-def refresh_progress_for_series(series_keys: Iterable[str], *, as_of: date | None = None, counts: Counter | None = None) -> int:
+def refresh_progress_for_series(series_keys: Iterable[str], *, as_of: date | None = None, changed_since=None,
+                                counts: Counter | None = None) -> int:
     """Refresh the stored progress of the targets that depend on ``series_keys`` only (see
     :func:`targets_for_series`), extending stored facts where it may (see the module doc); called
     by the observation import after it commits and by approvals. Returns how many targets were
-    refreshed; ``counts``, if given, adds how many were ``extended`` and ``evaluated``. Not covered (run ``chainwatch refresh-progress``, e.g. nightly, or after such
+    refreshed; ``counts``, if given, adds how many were ``extended`` and ``evaluated``. The caller
+    that wrote the changes passes the time it stamped them (``changed_since``): its rows are read
+    as changes however long its transaction took. Not covered (run ``chainwatch refresh-progress``, e.g. nightly, or after such
     changes): edits of targets themselves (the cockpit then falls back to live evaluation for that
     scope, see ``chainwatch.web.cockpit``), observations changed outside the import and the
     approvals, and the passing of the date (a snapshot is only used on its own day)."""
     as_of = as_of or date.today()  # the cockpit's “today” (chainwatch.web.cockpit.build)
+    series_keys = set(series_keys)
     ids = sorted(targets_for_series(series_keys))
     limit = in_batch()
     stored = 0
-    for batch in range(0, len(ids), REFRESH_BATCH):
-        # Loaded in chunks within the parameter limit, evaluated together: the fixed costs of an
-        # evaluation (siblings, related rows, unit factors) are paid once per batch.
+    for batch_start in range(0, len(ids), REFRESH_BATCH):
+        batch = ids[batch_start:batch_start + REFRESH_BATCH]
+        now, inputs = timezone.now(), _spec_inputs()
+        rows, rest = _extended_rows(batch, as_of, now, inputs, changed_since, len(series_keys))
+        # The rest loaded in chunks within the parameter limit, evaluated together: the fixed
+        # costs of an evaluation (siblings, related rows, unit factors) are paid once per batch.
         targets: list[Target] = []
-        for start in range(batch, min(batch + REFRESH_BATCH, len(ids)), limit):
-            targets.extend(Target.objects.filter(pk__in=ids[start:start + limit]).order_by("pk"))
-        stored += _store(targets, as_of, extend=True, counts=counts)
+        for start in range(0, len(rest), limit):
+            targets.extend(Target.objects.filter(pk__in=rest[start:start + limit]).order_by("pk"))
+        if counts is not None:
+            counts["extended"] += len(batch) - len(rest)
+            counts["evaluated"] += len(targets)
+        _store(targets, as_of, now, inputs, rows)
+        stored += len(batch) - len(rest) + len(targets)
     return stored
 
 
@@ -208,71 +269,79 @@ def forget_facts(series_keys: Iterable[str] | None = None) -> None:
 # Extending stored facts
 
 
-class _Appended:
-    """The points appended to each series since ``since`` (approved, current, up to ``as_of``,
-    ordered by period end), and the series where anything else changed (``None``)."""
+class _Changes:
+    """The observations changed since a time, per series in period order: each one's stamp and,
+    if it is an approved current figure up to ``as_of``, the point it adds."""
 
-    def __init__(self, since, as_of: date) -> None:
-        # Sorted here: asked to order them, SQLite (without statistics) walks the (series,
-        # period_end) index through every observation instead of the few recent ones.
-        rows = sorted(
-            Observation.objects.filter(updated_at__gt=since)
+    def __init__(self, rows: list[tuple], as_of: date) -> None:
+        kept = sorted(row for row in rows if row[8] <= as_of)
+        years = engine.decimal_years(np.array([row[1] for row in kept], dtype="datetime64[D]")).tolist()
+        self.by_series: dict[str, list[tuple]] = defaultdict(list)
+        for (series, _, _, period, value, unit, status, is_current, _, stamped), year in zip(kept, years, strict=True):
+            ok = status == Observation.Status.APPROVED and is_current
+            self.by_series[series].append((stamped, ok, (year, value, unit, period)))
+
+    @classmethod
+    def read(cls, since, as_of: date, most: int) -> _Changes | None:
+        """The changes since ``since``; None if there are more than ``most`` rows. Not ordered by
+        the database: asked to, SQLite (without statistics) walks the (series, period_end) index
+        through every observation instead of the few recent ones."""
+        rows = list(
+            Observation.objects.filter(updated_at__gte=since)
             .annotate(value_float=Cast("value", FloatField()), end_day=EpochDays("period_end"))
             .order_by()
-            .values_list("series", "end_day", "pk", "period", "value_float", "unit", "status", "is_current", "period_end")
+            .values_list(
+                "series", "end_day", "pk", "period", "value_float", "unit", "status", "is_current", "period_end",
+                "updated_at",
+            )[:most + 1]
         )
-        kept = [row for row in rows if row[8] <= as_of]
-        years = engine.decimal_years(np.array([row[1] for row in kept], dtype="datetime64[D]")).tolist()
-        self.points: dict[str, list[tuple[float, float, str, str]] | None] = defaultdict(list)
-        for (series, _, _, period, value, unit, status, is_current, _), year in zip(kept, years, strict=True):
-            points = self.points[series]
-            if points is None:
+        return None if len(rows) > most else cls(rows, as_of)
+
+    def appended(self, series: str, since) -> list[tuple[float, float, str, str]] | None:
+        """The points appended to ``series`` since ``since``; None if anything else changed."""
+        points = []
+        for stamped, ok, point in self.by_series.get(series, ()):
+            if stamped < since:
                 continue
-            if status != Observation.Status.APPROVED or not is_current:
-                self.points[series] = None
-                continue
-            points.append((year, value, unit, period))
-
-    def of(self, series: str) -> list[tuple[float, float, str, str]] | None:
-        return self.points.get(series, [])
+            if not ok:
+                return None
+            points.append(point)
+        return points
 
 
-def _extended_rows(targets: list[Target], as_of: date, now) -> tuple[list[dict], list[Target]]:
-    """Rows for the targets whose stored facts can be extended (see the module doc), and the
-    targets that must be evaluated afresh."""
+def _extended_rows(ids: list[int], as_of: date, now, inputs: str, changed_since, n_series: int) -> tuple[list[dict], list[int]]:
+    """Rows for the targets of ``ids`` whose stored row can be extended (see the module doc), read
+    from those rows alone — none for a target whose progress does not change —; and the ids of the
+    targets to evaluate afresh."""
+    prefix = f"{FACTS_FORMAT}|{inputs}|"
+    stored: list[tuple] = []
+    fields = ("target_id", "computed_at", "facts_key", "spec", "facts", *SHOWN_FIELDS)
     limit = in_batch()
-    previous: dict[int, dict] = {}
-    ids = [t.pk for t in targets]
-    for start in range(0, len(ids), limit):
-        for row in TargetStatus.objects.filter(
-            target_id__in=ids[start:start + limit], as_of=as_of, facts__isnull=False
-        ).values("target_id", "computed_at", "facts", *SHOWN_FIELDS):
-            previous[row["target_id"]] = row
-    candidates = [
-        t for t in targets
-        if t.pk in previous and not t.restates_id and t.count_threshold is None and target_year(t) is not None
-    ]
-    if not candidates:
-        return [], targets
-    attach_related(candidates)
-    candidates = [t for t in candidates if not (t.change_kind and not t.indicator.unit)]
-    appended = _Appended(min(previous[t.pk]["computed_at"] for t in candidates) - IN_FLIGHT_MARGIN, as_of)
-    milestones_of = milestone_finder(candidates)
+    queryset = TargetStatus.objects.filter(as_of=as_of, facts__isnull=False, facts_key__startswith=prefix)
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), limit):
+            cursor.execute(*queryset.filter(target_id__in=ids[start:start + limit]).values_list(*fields).query.sql_with_params())
+            stored.extend(cursor.fetchall())
+    if not stored:
+        return [], ids
+    naive = timezone.is_naive(stored[0][1])  # SQLite's UTC, read past the ORM's converters
+
+    def since(computed_at):
+        """Changes stamped from then on may be missing from a row computed at ``computed_at``."""
+        at = (computed_at.replace(tzinfo=UTC) if naive else computed_at) - IN_FLIGHT_MARGIN
+        return min(at, changed_since) if changed_since else at
+
+    changes = _Changes.read(since(min(row[1] for row in stored)), as_of, max(CHANGES_READ, 10 * n_series))
+    if changes is None:
+        return [], ids
     as_of_t = engine.decimal_year(as_of)
     factors: dict[tuple[str, str], float] = {}
     rows: list[dict] = []
     extended: set[int] = set()
-    for target in candidates:
-        series = series_key(target.indicator_id, target.region_id, target.sector_id, target.chain_node_id)
-        points = appended.of(series)
+    for target_id, computed_at, key, spec_text, facts_data, *shown in stored:
+        _, _, series, unit = key.split("|", 3)
+        points = changes.appended(series, since(computed_at))
         if points is None:
-            continue
-        unit = evaluation_unit(target, None, series)
-        spec = target_spec(target, target_year(target), milestones_of(target))
-        key = facts_key(spec, series, unit)
-        stored = previous[target.pk]
-        facts = _stored_facts(stored["facts"], key)
-        if facts is None:
             continue
         values = []
         for _, value, point_unit, _ in points:
@@ -282,21 +351,16 @@ def _extended_rows(targets: list[Target], as_of: date, now) -> tuple[list[dict],
             values.append(value * factor)
         if any(v != v for v in values):  # a unit that does not convert: evaluated afresh, with its reason
             continue
+        spec, facts = _decode_spec(spec_text), _decode_facts(bytes(facts_data))
         new = engine.extend_facts(spec, facts, [p[0] for p in points], values, as_of_t)
         if new is None:
             continue
-        extended.add(target.pk)
-        state = _facts_state(new, key)
+        extended.add(target_id)
         if (new.n_points, new.n_future, new.n_missing_values) == (facts.n_points, facts.n_future, facts.n_missing_values):
-            # Nothing appended but points outside a plan's year: only their count changed.
-            rows.append({
-                "target_id": target.pk, "as_of": as_of, **{name: stored[name] for name in SHOWN_FIELDS},
-                "facts": state, "computed_at": now,
-            })
-            continue
-        latest_period = stored["latest_period"]
+            continue  # nothing appended but points outside a plan's year, which stored rows do not count
+        latest_period = shown[SHOWN_FIELDS.index("latest_period")]
         if new.latest_t != facts.latest_t:
             latest_period = next(p[3] for p in reversed(points) if p[0] == new.latest_t)
-        progress = engine.assess(spec, new, as_of, as_of_t)
-        rows.append(_row(target.pk, progress, unit, latest_period, state, as_of, now))
-    return rows, [t for t in targets if t.pk not in extended]
+        progress = engine.assess(spec, new, as_of, as_of_t, with_path=False)
+        rows.append(_row(target_id, progress, unit, latest_period, as_of, now, (key, spec_text, _encode_facts(new))))
+    return rows, [pk for pk in ids if pk not in extended]

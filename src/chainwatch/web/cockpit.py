@@ -10,29 +10,39 @@ Two paths give the same figures:
   the lagging and stale lists are read in the order of TargetStatus's indexes; nothing is
   evaluated. ``Cockpit.computed_at`` says when the oldest of those rows was computed.
 * otherwise the progress service evaluates every target at once and the drill-down buckets the
-  results by child region in Python (materialised paths)."""
+  results by child region in Python (materialised paths).
+
+A whole cockpit from the stored progress is cached per user, region and cluster until one of the
+tables it reads (``WATCHED``) changes: a view then costs two small queries."""
 
 from __future__ import annotations
 
 import datetime
-import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db.models import Case, CharField, Count, F, Func, Max, Q, Value, When
+from django.db.models import Case, CharField, Count, F, Func, Q, Value, When
 from django.http import Http404
 
 from chainwatch.accounts.models import Role
-from chainwatch.chains.models import Sector
+from chainwatch.chains.models import Enterprise, Sector
 from chainwatch.core import audit
+from chainwatch.core.fingerprint import digest, table_states
 from chainwatch.core.scoping import home_region, is_admin, profile_of, scope
 from chainwatch.core.units import factor_or_none
-from chainwatch.geo.models import Region
-from chainwatch.policy.models import Task
-from chainwatch.projects.models import Project
+from chainwatch.geo.models import Department, Region
+from chainwatch.policy.models import Clause, PolicyDocument, Task
+from chainwatch.projects.models import Project, ProjectRating
 from chainwatch.targets import models as target_models
-from chainwatch.targets.models import Observation, Target, TargetStatus, lagging_gap, series_key
+from chainwatch.targets.models import (
+    Indicator,
+    Observation,
+    Target,
+    TargetStatus,
+    lagging_gap,
+    series_key,
+)
 from chainwatch.targets.services import LAGGING_LIGHTS, STATUS_ZH, evaluate_targets
 
 LIGHTS = ("red", "yellow", "green", "grey")
@@ -145,9 +155,43 @@ def _ancestors(region: Region | None, root: Region | None) -> list[Region]:
     return chain
 
 
+# What a cockpit from the stored progress reads, each with the stamp its writes set: a cockpit is
+# cached until one of them changes (core.fingerprint; core migration 0003 counts their deletions).
+WATCHED = (
+    (Target, "updated_at"), (TargetStatus, "computed_at"), (Indicator, "updated_at"),
+    (target_models.Submission, "updated_at"), (target_models.ReportingForm, "updated_at"),
+    (Region, "updated_at"), (Department, "updated_at"), (Sector, "updated_at"), (Enterprise, "updated_at"),
+    (Project, "updated_at"), (ProjectRating, "computed_at"), (PolicyDocument, "updated_at"),
+    (Clause, "updated_at"), (Task, "updated_at"),
+)
+CACHE_SECONDS = 600
+
+
+def _cache_key(user, region: Region | None, cluster_code: str | None, as_of: datetime.date) -> str:
+    """Who asks (what ``scope`` restricts them to, and drafts are their own), for what, and the
+    state of every table the cockpit reads."""
+    profile = profile_of(user)
+    who = (user.pk, user.is_superuser, profile and (profile.role, profile.region_id, profile.department_id, profile.enterprise_id))
+    return "cockpit:" + digest(who, region.pk if region else None, cluster_code, as_of, table_states(WATCHED))
+
+
 def build(user, region: Region | None, *, cluster_code: str | None = None, as_of: datetime.date | None = None) -> Cockpit:
-    today = as_of is None or as_of == datetime.date.today()
-    as_of = as_of or datetime.date.today()
+    """The cockpit of ``region`` (None: the whole country) for ``user`` as of ``as_of`` (default
+    today). Today's cockpit from the stored progress is cached until a table it reads changes."""
+    today = datetime.date.today()
+    if as_of not in (None, today):
+        return _build(user, region, cluster_code=cluster_code, as_of=as_of)
+    key = _cache_key(user, region, cluster_code, today)
+    cockpit = cache.get(key)
+    if cockpit is None:
+        cockpit = _build(user, region, cluster_code=cluster_code, as_of=today)
+        if cockpit.computed_at is not None:  # live evaluations read observations too: not cached
+            cache.set(key, cockpit, CACHE_SECONDS)
+    return cockpit
+
+
+def _build(user, region: Region | None, *, cluster_code: str | None, as_of: datetime.date) -> Cockpit:
+    today = as_of == datetime.date.today()
     clusters = list(
         _subtree(Sector.objects.filter(kind=Sector.Kind.CLUSTER), "region", region).order_by("code")
     )
@@ -277,21 +321,17 @@ class SnapshotItem:
         return self.progress.light in LAGGING_LIGHTS
 
 
-SNAPSHOT_CACHE_SECONDS = 600
 
 
 def _snapshot_key(grouped) -> str:
-    """A cache key for the grouped snapshot query: its SQL (scope, subtree, cluster, date) and a
-    fingerprint of what it reads — the number and latest edit of the targets, the number and
-    latest computation of the stored rows. Any edit of a target (``updated_at``), a deletion, a
-    refresh or a new row changes the fingerprint, so a cached answer is never one the query would
-    not give now. The fingerprint costs two aggregates; the national query it saves joins 50,000
-    targets to their rows (about 75 ms on SQLite)."""
-    targets = Target.objects.aggregate(n=Count("pk"), at=Max("updated_at"))
-    stored = TargetStatus.objects.aggregate(n=Count("pk"), at=Max("computed_at"))
+    """A cache key for the grouped snapshot query: its SQL (scope, subtree, cluster, date) and the
+    state of what it reads (:func:`~chainwatch.core.fingerprint.table_states` of the targets and
+    the stored rows). Any edit of a target (``updated_at``), a deletion, a refresh or a new row
+    changes it, so a cached answer is never one the query would not give now. The national query
+    it saves joins 50,000 targets to their rows (about 75 ms on SQLite); it is shared by every
+    user of the same scope, where a whole cockpit is cached per user."""
     sql, params = grouped.query.sql_with_params()
-    fingerprint = repr((sql, params, targets["n"], targets["at"], stored["n"], stored["at"]))
-    return "cockpit-snapshot:" + hashlib.sha256(fingerprint.encode()).hexdigest()
+    return "cockpit-snapshot:" + digest(sql, params, table_states(((Target, "updated_at"), (TargetStatus, "computed_at"))))
 
 
 def _snapshot_counts(targets, as_of: datetime.date):
@@ -313,7 +353,7 @@ def _snapshot_counts(targets, as_of: datetime.date):
     rows = cache.get(key)
     if rows is None:
         rows = list(grouped)
-        cache.set(key, rows, SNAPSHOT_CACHE_SECONDS)
+        cache.set(key, rows, CACHE_SECONDS)
     if not rows or any(unusable or n != sum(counts) for _, n, unusable, *counts in rows):
         return None
     oldest = (
