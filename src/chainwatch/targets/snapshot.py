@@ -3,22 +3,24 @@ which the cockpit reads instead of evaluating every target.
 
 :func:`refresh_progress` (``chainwatch refresh-progress``, nightly) evaluates targets with
 :func:`~chainwatch.targets.services.evaluate_targets` and stores each one's progress together with
-the engine's facts (:class:`~chainwatch.targets.progress.Facts`: counts, latest point, baseline,
-the fit's running moments) and what they depend on (:func:`~chainwatch.targets.services.facts_key`).
+what it was computed from: the engine's spec and facts (:class:`~chainwatch.targets.progress.Facts`:
+counts, latest point, baseline, the fit's running moments), keyed by the series, the unit and the
+state of the tables a spec is built from (:data:`SPEC_INPUTS`, read before the targets).
 
 :func:`refresh_progress_for_series` (after an import or an approval) refreshes the targets of the
 series that changed. A target is *extended* — its stored facts updated with the new points by
-:func:`~chainwatch.targets.progress.extend_facts` and assessed, without reading its series again
-— when its row is of the same date and holds facts for the same spec, and everything that
-changed in its series since the row was computed is approved, current points after its latest
-one. Anything else (a corrected or withdrawn figure, a new baseline, a count target, a
-restatement, an edited target) is evaluated afresh. Points outside a plan's year change only a
-count the stored row does not show: such a target keeps its stored progress.
+:func:`~chainwatch.targets.progress.extend_facts` and assessed, reading neither its series nor
+the target again — when its row is of the same date, no target, indicator or document changed
+since, and everything that changed in its series since the row was computed is approved, current
+points after its latest one. Anything else (a corrected or withdrawn figure, a new baseline, a
+count target, a restatement, an edit) is evaluated afresh. Points outside a plan's year change
+nothing a row shows: such a target keeps its row.
 
 What changed is read from ``Observation.updated_at`` (indexed), which every write path sets;
 what deletes observations (the admin, removing sample or synthetic data) drops the facts of the
-targets concerned (:func:`forget_facts`). Rows stamped up to :data:`IN_FLIGHT_MARGIN` before a row was computed
-count as changes too: a transaction still open while the row was computed may commit them later.
+targets concerned (:func:`forget_facts`). Rows stamped up to :data:`IN_FLIGHT_MARGIN` before a
+row was computed count as changes too, in case a transaction still open then committed them
+later; a writer passes its own stamp (``changed_since``), so its rows count however long it took.
 """
 
 from __future__ import annotations
