@@ -328,3 +328,22 @@ def test_what_is_not_an_append_is_evaluated_afresh(tmp_path, change):
     _assert_stored_equals_live(targets)
     if change == "withdrawn":
         assert TargetStatus.objects.get(target=targets[0]).latest_period == "2022"
+
+
+def test_stored_facts_keep_every_field_but_the_points_outside_a_plan_year():
+    import numpy as np
+
+    from chainwatch.targets import progress as engine
+    from chainwatch.targets.snapshot import _decode_facts, _encode_facts
+
+    spec = engine.TargetSpec(id="t", comparator=">=", value=100, year=2027, start_year=2021)
+    ends = np.array(["2019-12-31", "2020-12-31", "2020-12-31", "2022-12-31", "2023-12-31", "2028-12-31"], dtype="datetime64[D]")
+    values = np.array([10.0, 11.0, 12.0, -1.0, 14.0, 15.0])  # a conflict, a non-positive value, a future point
+    facts = engine.collect_facts([spec], np.zeros(len(ends), dtype=np.int64), engine.decimal_years(ends), values,
+                                 engine.decimal_year(AS_OF))[0]
+    assert facts.conflict_times and facts.n_future == 1 and facts.n_nonpositive == 1 and facts.fit_resid_sd is None
+    facts.n_outside_year = 4
+    decoded = _decode_facts(_encode_facts(facts))
+    assert decoded.n_outside_year == 0
+    decoded.n_outside_year = 4
+    assert decoded == facts

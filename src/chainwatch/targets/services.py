@@ -420,8 +420,9 @@ def evaluate_targets(targets: QuerySet[Target] | list[Target], *, as_of: date, w
 
     A constant number of queries, whatever the number of targets: the targets (with their
     indicator, region, sector, chain node, document, clause and owner), their milestone siblings
-    and restated originals, the sectors and member indicator when count targets are present,
-    and the observations of every series needed (one query per 900 series).
+    (one query per 900 regions) and restated originals, the sectors and member indicator when
+    count targets are present, and the observations of every series needed (one query per 900
+    series).
     """
     target_list = list(targets)
     if not target_list:
@@ -429,7 +430,7 @@ def evaluate_targets(targets: QuerySet[Target] | list[Target], *, as_of: date, w
     _attach_related(target_list)
     by_id = {t.pk: t for t in target_list}
 
-    # Restated originals (full targets) and the milestone siblings (plain tuples): two queries.
+    # Restated originals (full targets): one query (the milestone siblings are read further on).
     restated_ids = {t.restates_id for t in target_list if t.restates_id and t.restates_id not in by_id}
     live = Target.objects.exclude(review=Target.Review.REJECTED)
     originals = dict(by_id)

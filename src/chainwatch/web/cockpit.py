@@ -321,8 +321,6 @@ class SnapshotItem:
         return self.progress.light in LAGGING_LIGHTS
 
 
-
-
 def _snapshot_key(grouped) -> str:
     """A cache key for the grouped snapshot query: its SQL (scope, subtree, cluster, date) and the
     state of what it reads (:func:`~chainwatch.core.fingerprint.table_states` of the targets and
