@@ -2,8 +2,10 @@
 
 One engine, two entry points: :func:`evaluate` for one target and :func:`evaluate_bulk` for many
 targets over flat numpy arrays (``evaluate_many`` adapts lists of :class:`Point`).  Both reduce
-each target's observations to the same few facts with numpy and then apply the rules below in
-:func:`_assess`, so the scalar and the bulk path cannot disagree.
+each target's observations to the same few :class:`Facts` with numpy (:func:`collect_facts`) and
+then apply the rules below in :func:`assess`, so the scalar and the bulk path cannot disagree.
+Facts can be kept and extended with appended points (:func:`extend_facts`) without the points
+before them: stored progress is refreshed that way after an import.
 
 Time
     Every period is placed on a decimal-year axis by its *end* date, counting the end of that day:
