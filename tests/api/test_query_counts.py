@@ -41,13 +41,13 @@ API_LISTS = {
     "/api/v1/policy/clauses/?limit=500": 4,
     "/api/v1/policy/tasks/?limit=500": 10,
 }
-SNAPSHOT_COCKPIT = 20  # the cockpit read from the stored progress (TargetStatus)
-CACHED_COCKPIT = 7  # the same cockpit again: session, user, profile, region, the cache key's two
+SNAPSHOT_COCKPIT = 18  # the cockpit read from the stored progress (TargetStatus)
+CACHED_COCKPIT = 6  # the same cockpit again: session, user, profile, region, the cache key's two
 PAGES = {
     # no snapshot here: the cache key (two queries), the snapshot check (its cache key, the
     # grouped query), then live evaluation, which loads each related table of the targets once
-    "/cockpit/": 26,
-    "/cockpit/152500/": 26,
+    "/cockpit/": 24,
+    "/cockpit/152500/": 24,
     "/": 13,
 }
 

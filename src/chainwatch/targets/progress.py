@@ -425,8 +425,6 @@ class Facts:
     fit_intercept: float | None = None
     fit_slope: float | None = None
     fit_resid_sd: float | None = None
-    fit_mean_t: float | None = None
-    fit_sxx: float | None = None
     m_x: float | None = None
     m_y: float | None = None
     m_xx: float | None = None
@@ -640,8 +638,6 @@ def collect_facts(
         if lists["fitted"][i]:
             fact.fit_slope = lists["slope"][i]
             fact.fit_intercept = lists["intercept"][i]
-            fact.fit_mean_t = lists["mean_x"][i] + _FIT_CENTRE
-            fact.fit_sxx = lists["sxx"][i]
             if not math.isnan(lists["resid_sd"][i]):
                 fact.fit_resid_sd = lists["resid_sd"][i]
         facts.append(fact)
@@ -713,12 +709,10 @@ def extend_facts(
         out.m_xx += dx * (x - out.m_x)
         out.m_xy += dx * (y - out.m_y)
         out.m_yy += dy * (y - out.m_y)
-    out.fit_slope = out.fit_intercept = out.fit_resid_sd = out.fit_mean_t = out.fit_sxx = None
+    out.fit_slope = out.fit_intercept = out.fit_resid_sd = None
     if out.n_fit >= 2 and out.m_xx > 1e-12:
         out.fit_slope = out.m_xy / out.m_xx
         out.fit_intercept = out.m_y - out.fit_slope * out.m_x
-        out.fit_mean_t = out.m_x + _FIT_CENTRE
-        out.fit_sxx = out.m_xx
         if out.n_fit >= 3:
             out.fit_resid_sd = math.sqrt(max(out.m_yy - out.fit_slope * out.m_xy, 0.0) / (out.n_fit - 2))
     return out
@@ -1030,13 +1024,13 @@ def assess(spec: TargetSpec, facts: Facts, as_of: date, as_of_t: float, with_pat
             fit_growth=math.exp(facts.fit_slope) - 1,
             n_nonpositive_excluded_from_fit=facts.n_nonpositive,
         )
-        if facts.fit_resid_sd is not None and facts.fit_mean_t is not None and facts.fit_sxx:
+        if facts.fit_resid_sd is not None:  # fitted (m_xx > 0) over three points or more
             quantile = t_quantile_975(facts.n_fit - 2)
             spread = (
                 quantile
                 * facts.fit_resid_sd
                 * math.sqrt(
-                    1 + 1 / facts.n_fit + (target_t - facts.fit_mean_t) ** 2 / facts.fit_sxx
+                    1 + 1 / facts.n_fit + (target_t - _FIT_CENTRE - facts.m_x) ** 2 / facts.m_xx
                 )
             )
             result["projected_low"] = math.exp(log_projection - spread)

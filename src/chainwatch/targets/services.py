@@ -273,6 +273,12 @@ class _ObservationTable:
         return None
 
 
+def with_points(observations: QuerySet[Observation]) -> QuerySet[Observation]:
+    """``observations`` with each one's value as a float (``value_float``) and period end as a
+    day number (``end_day``), cast by the database: no Python converter runs per row."""
+    return observations.annotate(value_float=Cast("value", FloatField()), end_day=EpochDays("period_end"))
+
+
 def _load_observations(series_keys: set[str], as_of: date):
     """The approved current observations of ``series_keys`` up to ``as_of``, ordered by series and
     period. Series are asked for in batches within the backend's parameter limit, each batch an
@@ -282,13 +288,9 @@ def _load_observations(series_keys: set[str], as_of: date):
     runs per row (about a million rows for a national recompute)."""
     if not series_keys:
         return _ObservationTable([])
-    queryset = (
+    queryset = with_points(
         Observation.objects.filter(status=Observation.Status.APPROVED, is_current=True, period_end__lte=as_of)
-        .annotate(
-            value_float=Cast("value", FloatField()), end_day=EpochDays("period_end"),
-            is_sample=ExpressionWrapper(Q(origin="sample"), output_field=BooleanField()),
-        )
-    )
+    ).annotate(is_sample=ExpressionWrapper(Q(origin="sample"), output_field=BooleanField()))
     limit = in_batch()
     ordered = sorted(series_keys)
     rows: list[tuple] = []

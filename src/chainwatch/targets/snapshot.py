@@ -34,8 +34,7 @@ from datetime import UTC, date, timedelta
 
 import numpy as np
 from django.db import connection
-from django.db.models import FloatField, QuerySet
-from django.db.models.functions import Cast
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from chainwatch.core.bulk import in_batch, insert_rows
@@ -45,10 +44,10 @@ from chainwatch.targets import progress as engine
 from chainwatch.targets.models import Indicator, Observation, Target, TargetStatus, series_key
 from chainwatch.targets.services import (
     MEMBER_INDICATOR,
-    EpochDays,
     TargetProgress,
     evaluate_targets,
     unit_factor,
+    with_points,
 )
 
 REFRESH_BATCH = 50_000
@@ -56,11 +55,7 @@ IN_FLIGHT_MARGIN = timedelta(minutes=1)
 # More rows changed since a stored row was computed than this (or 10 per refreshed series) and
 # the stored rows are not extended: reading the changes would cost more than the history.
 CHANGES_READ = 100_000
-FACTS_FORMAT = 2  # bump when engine.Facts or TargetSpec change: stored rows of another format are not extended
-SHOWN_FIELDS = (
-    "status", "light", "unit", "latest_value", "latest_period", "share_achieved", "share_elapsed",
-    "pace_gap", "ratio", "projected_value", "reason",
-)
+FACTS_FORMAT = 3  # bump when engine.Facts or TargetSpec change: stored rows of another format are not extended
 # What a target's spec is made of besides the target: its indicator, its document, the other
 # targets (milestones). Unchanged since a row was computed, the row's stored spec is still true.
 SPEC_INPUTS = ((Target, "updated_at"), (Indicator, "updated_at"), (PolicyDocument, "updated_at"))
@@ -289,8 +284,7 @@ class _Changes:
         the database: asked to, SQLite (without statistics) walks the (series, period_end) index
         through every observation instead of the few recent ones."""
         rows = list(
-            Observation.objects.filter(updated_at__gte=since)
-            .annotate(value_float=Cast("value", FloatField()), end_day=EpochDays("period_end"))
+            with_points(Observation.objects.filter(updated_at__gte=since))
             .order_by()
             .values_list(
                 "series", "end_day", "pk", "period", "value_float", "unit", "status", "is_current", "period_end",
@@ -317,7 +311,7 @@ def _extended_rows(ids: list[int], as_of: date, now, inputs: str, changed_since,
     targets to evaluate afresh."""
     prefix = f"{FACTS_FORMAT}|{inputs}|"
     stored: list[tuple] = []
-    fields = ("target_id", "computed_at", "facts_key", "spec", "facts", *SHOWN_FIELDS)
+    fields = ("target_id", "computed_at", "facts_key", "spec", "facts", "latest_period")
     limit = in_batch()
     queryset = TargetStatus.objects.filter(as_of=as_of, facts__isnull=False, facts_key__startswith=prefix)
     with connection.cursor() as cursor:
@@ -340,7 +334,7 @@ def _extended_rows(ids: list[int], as_of: date, now, inputs: str, changed_since,
     factors: dict[tuple[str, str], float] = {}
     rows: list[dict] = []
     extended: set[int] = set()
-    for target_id, computed_at, key, spec_text, facts_data, *shown in stored:
+    for target_id, computed_at, key, spec_text, facts_data, latest_period in stored:
         _, _, series, unit = key.split("|", 3)
         points = changes.appended(series, since(computed_at))
         if points is None:
@@ -360,7 +354,6 @@ def _extended_rows(ids: list[int], as_of: date, now, inputs: str, changed_since,
         extended.add(target_id)
         if (new.n_points, new.n_future, new.n_missing_values) == (facts.n_points, facts.n_future, facts.n_missing_values):
             continue  # nothing appended but points outside a plan's year, which stored rows do not count
-        latest_period = shown[SHOWN_FIELDS.index("latest_period")]
         if new.latest_t != facts.latest_t:
             latest_period = next(p[3] for p in reversed(points) if p[0] == new.latest_t)
         progress = engine.assess(spec, new, as_of, as_of_t, with_path=False)

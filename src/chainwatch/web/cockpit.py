@@ -167,12 +167,12 @@ WATCHED = (
 CACHE_SECONDS = 600
 
 
-def _cache_key(user, region: Region | None, cluster_code: str | None, as_of: datetime.date) -> str:
+def _cache_key(user, region: Region | None, cluster_code: str | None, as_of: datetime.date, states: tuple) -> str:
     """Who asks (what ``scope`` restricts them to, and drafts are their own), for what, and the
     state of every table the cockpit reads."""
     profile = profile_of(user)
     who = (user.pk, user.is_superuser, profile and (profile.role, profile.region_id, profile.department_id, profile.enterprise_id))
-    return "cockpit:" + digest(who, region.pk if region else None, cluster_code, as_of, table_states(WATCHED))
+    return "cockpit:" + digest(who, region.pk if region else None, cluster_code, as_of, states)
 
 
 def build(user, region: Region | None, *, cluster_code: str | None = None, as_of: datetime.date | None = None) -> Cockpit:
@@ -181,17 +181,21 @@ def build(user, region: Region | None, *, cluster_code: str | None = None, as_of
     today = datetime.date.today()
     if as_of not in (None, today):
         return _build(user, region, cluster_code=cluster_code, as_of=as_of)
-    key = _cache_key(user, region, cluster_code, today)
+    states = table_states(WATCHED)
+    key = _cache_key(user, region, cluster_code, today, states)
     cockpit = cache.get(key)
     if cockpit is None:
-        cockpit = _build(user, region, cluster_code=cluster_code, as_of=today)
+        cockpit = _build(user, region, cluster_code=cluster_code, as_of=today, states=states)
         if cockpit.computed_at is not None:  # live evaluations read observations too: not cached
             cache.set(key, cockpit, CACHE_SECONDS)
     return cockpit
 
 
-def _build(user, region: Region | None, *, cluster_code: str | None, as_of: datetime.date) -> Cockpit:
-    today = as_of == datetime.date.today()
+def _build(user, region: Region | None, *, cluster_code: str | None, as_of: datetime.date,
+           states: tuple | None = None) -> Cockpit:
+    """The cockpit itself; ``states`` (:data:`WATCHED`'s, read once by :func:`build`) is given
+    for today's, which may be read from the stored progress."""
+    today = states is not None
     clusters = list(
         _subtree(Sector.objects.filter(kind=Sector.Kind.CLUSTER), "region", region).order_by("code")
     )
@@ -221,7 +225,7 @@ def _build(user, region: Region | None, *, cluster_code: str | None, as_of: date
 
     # Another day, or a county (no drill-down, a small scope): evaluate live.
     stored = today and bool(child_list) and not (region is not None and region.level == Region.Level.COUNTY)
-    snapshot = _snapshot_counts(targets, as_of) if stored else None
+    snapshot = _snapshot_counts(targets, as_of, states) if stored else None
     computed_at = None
     if snapshot is not None:
         computed_at, counts = snapshot
@@ -321,18 +325,18 @@ class SnapshotItem:
         return self.progress.light in LAGGING_LIGHTS
 
 
-def _snapshot_key(grouped) -> str:
+def _snapshot_key(grouped, states: tuple) -> str:
     """A cache key for the grouped snapshot query: its SQL (scope, subtree, cluster, date) and the
-    state of what it reads (:func:`~chainwatch.core.fingerprint.table_states` of the targets and
-    the stored rows). Any edit of a target (``updated_at``), a deletion, a refresh or a new row
+    state of the tables the cockpit reads (``states``, which include the targets and the stored
+    rows). Any edit of a target (``updated_at``), a deletion, a refresh or a new row
     changes it, so a cached answer is never one the query would not give now. The national query
     it saves joins 50,000 targets to their rows (about 75 ms on SQLite); it is shared by every
     user of the same scope, where a whole cockpit is cached per user."""
     sql, params = grouped.query.sql_with_params()
-    return "cockpit-snapshot:" + digest(sql, params, table_states(((Target, "updated_at"), (TargetStatus, "computed_at"))))
+    return "cockpit-snapshot:" + digest(sql, params, states)
 
 
-def _snapshot_counts(targets, as_of: datetime.date):
+def _snapshot_counts(targets, as_of: datetime.date, states: tuple):
     """``(oldest computed_at, rows)`` from the stored progress of ``targets`` — a row per region:
     ``(region_id, targets, targets without a usable row, *counts of LIGHTS)`` — or None when it may
     not be used: no targets, or a target without a row for ``as_of`` computed after its last edit
@@ -347,7 +351,7 @@ def _snapshot_counts(targets, as_of: datetime.date):
         .annotate(n=Count("pk"), unusable=Count(Case(When(unusable, then=Value(1)))), **per_light)
         .values_list("region_id", "n", "unusable", *LIGHTS)
     )
-    key = _snapshot_key(grouped)
+    key = _snapshot_key(grouped, states)
     rows = cache.get(key)
     if rows is None:
         rows = list(grouped)
